@@ -1,0 +1,169 @@
+/*
+ * hsmdesk core: the one header the front-ends (cli/, tui/) include.
+ *
+ * Every function returns 0 on success and -1 on failure, filling the
+ * caller-owned struct hd_err.  The core never prints, never exits and never
+ * touches the terminal; see ../shared/ARCHITECTURE.md.
+ */
+#ifndef HSMDESK_H
+#define HSMDESK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HD_VERSION "0.1.0"
+
+/* ---- errors (err.c) ---------------------------------------------------- */
+
+/* Stable error codes; each has a name and an exit status in err.c's table. */
+enum hd_code {
+	HD_OK = 0,
+	HD_E_USAGE,		/* the call's words are wrong */
+	HD_E_INPUT,		/* a file or value is malformed or unusable */
+	HD_E_CONFIG,		/* config file unreadable or invalid */
+	HD_E_MODULE,		/* PKCS#11 module missing or not a module */
+	HD_E_NO_TOKEN,		/* no (or no unique) token matches */
+	HD_E_UNINIT,		/* the token is not initialized */
+	HD_E_PIN,		/* PIN incorrect */
+	HD_E_PIN_LOCKED,	/* PIN locked */
+	HD_E_PIN_EXPIRED,	/* PIN must be changed first */
+	HD_E_PIN_POLICY,	/* PIN length/content refused, or mistyped */
+	HD_E_NO_PIN,		/* a PIN is needed and cannot be asked for */
+	HD_E_TOKEN,		/* the token refused the operation */
+	HD_E_DEVICE,		/* token removed or device error */
+	HD_E_IO,		/* file system error */
+	HD_E_NOMEM,
+	HD_E_CANCELLED,		/* the operator cancelled (Ctrl-C, Esc) */
+	HD_E_INTERNAL,
+	HD_E__COUNT
+};
+
+struct hd_err {
+	enum hd_code code;
+	unsigned long ckr;	/* PKCS#11 return value, 0 if none */
+	char ossl[256];		/* OpenSSL's error string, "" if none */
+	char msg[512];		/* names the object and the problem */
+	char hint[512];		/* what to do; "" if nothing useful */
+};
+
+void hd_err_clear(struct hd_err *err);
+int hd_err_set(struct hd_err *err, enum hd_code code, unsigned long ckr,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void hd_err_hint(struct hd_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int hd_err_ckr(struct hd_err *err, unsigned long ckr, const char *what,
+    const char *object);
+void hd_err_ossl(struct hd_err *err);
+const char *hd_code_name(enum hd_code code);
+int hd_code_exit(enum hd_code code);
+const char *hd_ckr_name(unsigned long ckr);
+const char *hd_ckr_words(unsigned long ckr);
+
+/* ---- PINs (pin.c) ------------------------------------------------------ */
+
+/*
+ * A PIN lives only in a buffer the core owns: locked in memory where the
+ * system allows, wiped with OPENSSL_cleanse when cleared or freed.
+ * Front-ends read characters straight into hd_pin_buf().
+ */
+#define HD_PIN_MAX 255
+struct hd_pin;
+
+struct hd_pin *hd_pin_new(void);
+void hd_pin_free(struct hd_pin *pin);
+char *hd_pin_buf(struct hd_pin *pin);		/* HD_PIN_MAX + 1 bytes */
+void hd_pin_set_len(struct hd_pin *pin, size_t len);
+size_t hd_pin_len(const struct hd_pin *pin);
+void hd_pin_clear(struct hd_pin *pin);
+int hd_pin_equal(const struct hd_pin *a, const struct hd_pin *b);
+
+/* ---- paths and configuration (paths.c, config.c) ----------------------- */
+
+#define HD_DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+
+struct hd_config {
+	char *module;		/* NULL if not set */
+	char *token;
+	unsigned idle_logout;	/* seconds, 0 = never; default 300 */
+	char path[4096];	/* the file it came from, "" if none */
+};
+
+int hd_config_load(struct hd_config *cfg, const char *path,
+    struct hd_err *err);
+void hd_config_free(struct hd_config *cfg);
+int hd_config_path(char *buf, size_t len, struct hd_err *err);
+int hd_data_dir(char *buf, size_t len, struct hd_err *err);
+int hd_embedded_ensure(char *conf, size_t len, struct hd_err *err);
+
+/* ---- module and tokens (module.c, token.c) ----------------------------- */
+
+struct hd_session;
+
+/* Token flags in plain terms, read fresh from C_GetTokenInfo. */
+struct hd_token_info {
+	unsigned long slot;	/* valid only until the slot list changes */
+	char label[33];
+	char manufacturer[33];
+	char model[17];
+	char serial[17];
+	char slot_desc[65];
+	int present, initialized, login_required, user_pin_set;
+	int read_only, protected_path;
+	int pin_count_low, pin_final_try, pin_locked, pin_to_change;
+	int so_pin_count_low, so_pin_final_try, so_pin_locked;
+	unsigned long min_pin, max_pin;
+};
+
+struct hd_session *hd_open(const char *module, struct hd_err *err);
+void hd_close(struct hd_session *s);
+const char *hd_module_path(const struct hd_session *s);
+int hd_module_describe(struct hd_session *s, char *buf, size_t len);
+
+int hd_tokens(struct hd_session *s, struct hd_token_info **list, size_t *n,
+    struct hd_err *err);
+int hd_token_select(struct hd_session *s, const char *spec,
+    struct hd_err *err);
+int hd_token_select_uninit(struct hd_session *s, const char *spec,
+    struct hd_err *err);
+int hd_token_info(struct hd_session *s, struct hd_token_info *ti,
+    struct hd_err *err);
+const char *hd_token_label(const struct hd_session *s);
+int hd_token_state_words(const struct hd_token_info *ti, char *buf,
+    size_t len);
+
+/* ---- login and PIN management (login.c, pinmgmt.c) --------------------- */
+
+int hd_login(struct hd_session *s, struct hd_pin *pin, struct hd_err *err);
+int hd_logout(struct hd_session *s, struct hd_err *err);
+int hd_logged_in(const struct hd_session *s);
+int hd_pin_check_len(const struct hd_token_info *ti, const struct hd_pin *pin,
+    const char *which, struct hd_err *err);
+
+int hd_init_token(struct hd_session *s, const char *label,
+    struct hd_pin *so_pin, struct hd_pin *user_pin, struct hd_err *err);
+int hd_change_pin(struct hd_session *s, struct hd_pin *old_pin,
+    struct hd_pin *new_pin, struct hd_err *err);
+int hd_reset_pin(struct hd_session *s, struct hd_pin *so_pin,
+    struct hd_pin *new_pin, struct hd_err *err);
+
+/* ---- keys (keys.c) ----------------------------------------------------- */
+
+enum hd_tri { HD_NO = 0, HD_YES = 1, HD_UNKNOWN = -1 };
+
+struct hd_key {
+	char label[129];
+	unsigned char id[64];
+	size_t id_len;
+	char type[24];		/* "RSA", "EC", "EdDSA", ... */
+	unsigned bits;		/* RSA modulus or EC field size */
+	char curve[32];		/* "P-256", ... for EC, "" otherwise */
+	int has_private, has_public, has_cert;
+	enum hd_tri sensitive, extractable, never_extractable;
+	enum hd_tri always_sensitive, local, can_sign;
+};
+
+int hd_keys(struct hd_session *s, struct hd_key **keys, size_t *n,
+    struct hd_err *err);
+void hd_hex(const unsigned char *in, size_t n, char *out, size_t outlen);
+
+#endif

@@ -24,6 +24,7 @@ struct cli {
 	int json, quiet, verbose;
 	int used;		/* OPT_* bits given on the command line */
 	int stdin_taken;	/* "-" may be used by one PIN option only */
+	const char *badopt;	/* the argument getopt stopped at */
 	char **args;
 	int nargs;
 	struct hd_config cfg;

@@ -4,7 +4,6 @@
  * command; each verb says which of its own it accepts.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,34 +27,6 @@ static const struct verb verbs[] = {
 
 static const char *opt_names[] = { "--json", "--pin", "--so-pin",
 	"--new-pin", "--label" };
-
-int
-cli_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("hsmdesk: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n", stderr);
-	return 2;
-}
-
-/* One line: the object and the problem, then what to do. */
-int
-cli_fail(const struct hd_err *err)
-{
-	fprintf(stderr, "hsmdesk: %s", err->msg);
-	if (err->ckr != 0)
-		fprintf(stderr, " (%s)", hd_ckr_name(err->ckr));
-	if (err->hint[0] != '\0')
-		fprintf(stderr, "; %s", err->hint);
-	if (err->ossl[0] != '\0')
-		fprintf(stderr, " [%s]", err->ossl);
-	fputc('\n', stderr);
-	return hd_code_exit(err->code);
-}
 
 static void
 usage(FILE *f)
@@ -148,7 +119,9 @@ parse_opt(struct cli *c, int ch, char *arg, const char **module)
 	case 'v': c->verbose = 1; return -1;
 	case O_VERSION: printf("hsmdesk %s\n", HD_VERSION); return 0;
 	case O_HELP: usage(stdout); return 0;
-	default: usage(stderr); return 2;
+	default: return cli_usage_error("%s: unknown option or missing "
+	    "value; 'hsmdesk --help' lists them", optopt > ' ' && optopt < 127 ?
+	    (char[]){ '-', (char)optopt, 0 } : c->badopt);
 	}
 }
 
@@ -210,9 +183,12 @@ main(int argc, char *argv[])
 
 	memset(&c, 0, sizeof(c));
 	hd_err_clear(&err);
-	while ((ch = getopt_long(argc, argv, "qv", longopts, NULL)) != -1)
+	opterr = 0;	/* one line of our own instead of getopt's */
+	while ((ch = getopt_long(argc, argv, "qv", longopts, NULL)) != -1) {
+		c.badopt = argv[optind - 1];
 		if ((rc = parse_opt(&c, ch, optarg, &module)) != -1)
 			return rc;
+	}
 	c.args = argv + optind;
 	c.nargs = argc - optind;
 	if (c.nargs > 0) {

@@ -93,7 +93,6 @@ pin_from_env(const char *var, const char *opt, struct hd_pin *pin,
 		    "than %d characters", opt, var, HD_PIN_MAX);
 	memcpy(hd_pin_buf(pin), v, n);
 	hd_pin_set_len(pin, n);
-	unsetenv(var);		/* nothing we start later inherits it */
 	return 0;
 }
 

@@ -66,7 +66,8 @@ cfg_store(struct hd_config *cfg, const struct cfg_key *k,
 	}
 	errno = 0;
 	n = strtoul(val, &end, 10);
-	if (val[0] == '-' || end == val || *end != '\0' || errno != 0 ||
+	/* digits only: strtoul would skip blanks and negate a '-' */
+	if (val[0] < '0' || val[0] > '9' || *end != '\0' || errno != 0 ||
 	    n > 86400)
 		return cfg_fail(cfg, v, err, "expected seconds, 0 to 86400");
 	*(unsigned *)((char *)cfg + k->offset) = (unsigned)n;

@@ -128,6 +128,7 @@ int hd_token_select_uninit(struct hd_session *s, const char *spec,
 int hd_token_info(struct hd_session *s, struct hd_token_info *ti,
     struct hd_err *err);
 const char *hd_token_label(const struct hd_session *s);
+int hd_token_selected(const struct hd_session *s);
 int hd_token_state_words(const struct hd_token_info *ti, char *buf,
     size_t len);
 

@@ -46,15 +46,17 @@ find_all(struct hd_session *s, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE *out,
     CK_ULONG *n, struct hd_err *err)
 {
 	CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof(cls) };
+	char obj[64];
 	CK_RV rv;
 
 	*n = 0;
+	snprintf(obj, sizeof(obj), "token '%s'", hd_token_name(s));
 	if ((rv = s->fl->C_FindObjectsInit(s->sh, &t, 1)) != CKR_OK)
-		return hd_err_ckr(err, rv, "listing objects", "token");
+		return hd_err_ckr(err, rv, "listing objects", obj);
 	rv = s->fl->C_FindObjects(s->sh, out, MAX_OBJECTS, n);
 	(void)s->fl->C_FindObjectsFinal(s->sh);
 	if (rv != CKR_OK)
-		return hd_err_ckr(err, rv, "listing objects", "token");
+		return hd_err_ckr(err, rv, "listing objects", obj);
 	return 0;
 }
 

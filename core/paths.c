@@ -36,10 +36,14 @@ int
 hd_config_path(char *buf, size_t len, struct hd_err *err)
 {
 	char dir[4000];
+	int n;
 
 	if (xdg_dir(dir, sizeof(dir), "XDG_CONFIG_HOME", ".config", err))
 		return -1;
-	snprintf(buf, len, "%s/config.yaml", dir);
+	n = snprintf(buf, len, "%s/config.yaml", dir);
+	if (n < 0 || (size_t)n >= len)
+		return hd_err_set(err, HD_E_CONFIG, 0, "%s/config.yaml: path "
+		    "too long", dir);
 	return 0;
 }
 

@@ -51,10 +51,16 @@ hd_slot_info(struct hd_session *s, CK_SLOT_ID slot, struct hd_token_info *ti,
 	CK_TOKEN_INFO t;
 	CK_RV rv;
 
+	char obj[64];
+
+	if (s->selected && s->slot == slot)
+		snprintf(obj, sizeof(obj), "token '%s'", hd_token_name(s));
+	else
+		snprintf(obj, sizeof(obj), "slot %lu", (unsigned long)slot);
 	if ((rv = s->fl->C_GetSlotInfo(slot, &si)) != CKR_OK)
-		return hd_err_ckr(err, rv, "reading the slot", "module");
+		return hd_err_ckr(err, rv, "reading the slot", obj);
 	if ((rv = s->fl->C_GetTokenInfo(slot, &t)) != CKR_OK)
-		return hd_err_ckr(err, rv, "reading the token", "module");
+		return hd_err_ckr(err, rv, "reading the token", obj);
 	hd_fill_info(ti, slot, &si, &t);
 	return 0;
 }
@@ -290,6 +296,12 @@ const char *
 hd_token_label(const struct hd_session *s)
 {
 	return s->selected ? s->label : "";
+}
+
+int
+hd_token_selected(const struct hd_session *s)
+{
+	return s != NULL && s->selected;
 }
 
 const char *

@@ -80,11 +80,12 @@ hd_uri_match(const char *uri, const struct hd_token_info *ti,
 	end = p + strcspn(p, "?");	/* the query part names no token */
 	while (p < end) {
 		size_t len = strcspn(p, ";");
-		const char *eq = memchr(p, '=', len);
+		const char *eq;
 		const char *have;
 
 		if (p + len > end)
 			len = (size_t)(end - p);
+		eq = memchr(p, '=', len);	/* not one in the query */
 		if (len == 0) {
 			p++;
 			continue;

@@ -1,0 +1,406 @@
+# shellcheck shell=bash
+#
+# Helpers for hsmdesk's end-to-end tests (bash).  Sourced by the test
+# scripts; tests/run.sh runs every tests/e2e/*.sh, so run on its own this
+# file does nothing and exits 0.
+#
+# A test script looks like:
+#
+#   . "$(dirname "$0")/lib.bash"
+#   t_keys() {
+#       store_init_token L "$SO" "$UP"
+#       run_hsmdesk keys --pin env:UP
+#       expect_status 0
+#       expect_stdout_match '^LABEL '
+#       check "keys: env: PIN lists the keys"
+#   }
+#   t_run "keys" t_keys
+#   e2e_finish
+#
+# Every test function runs in a subshell with its own throwaway SoftHSM2
+# store (t_setup): SOFTHSM2_CONF, HOME, XDG_CONFIG_HOME and XDG_DATA_HOME all
+# point into a mktemp -d directory, HSMDESK_MODULE is unset, and the
+# directory is removed when the test ends.  Results are TAP-like lines,
+# "ok - ..." or "not ok - ..." followed by indented details; tests/run.sh
+# counts them.
+#
+# Environment: HSMDESK_BUILD (default $HSMDESK_TOP/build-asan), HSMDESK_TOP
+# (default: two levels up from this file).
+
+[[ "${BASH_SOURCE[0]}" != "$0" ]] || exit 0
+
+E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${HSMDESK_TOP:=$(cd "$E2E_LIB_DIR/../.." && pwd)}"
+: "${HSMDESK_BUILD:=$HSMDESK_TOP/build-asan}"
+export HSMDESK_TOP HSMDESK_BUILD
+
+HD_BIN=$HSMDESK_BUILD/hsmdesk
+HD_FAKEP11=$HSMDESK_BUILD/fakep11.so
+SOFTHSM_MODULE=${HSMDESK_TEST_SOFTHSM:-/usr/lib/softhsm/libsofthsm2.so}
+HD_TIMEOUT=${HSMDESK_TEST_TIMEOUT:-20}	# seconds for any one command
+
+# Sanitizer settings as tests/run.sh sets them, unless the caller chose.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$HSMDESK_TOP/tests/lsan.supp:print_suppressions=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LC_ALL=C.UTF-8
+
+# The real HOME, remembered only to prove that the tests never write there.
+E2E_REAL_HOME=${HOME:-}
+E2E_REAL_DIRS=()
+if [[ -n $E2E_REAL_HOME ]]; then
+	for d in "$E2E_REAL_HOME/.local/share/hsmdesk" \
+	    "$E2E_REAL_HOME/.config/hsmdesk"; do
+		[[ -e $d ]] || E2E_REAL_DIRS+=("$d")
+	done
+fi
+
+E2E_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/hsmdesk-e2e.XXXXXX") || {
+	echo "not ok - e2e: mktemp -d failed"
+	exit 1
+}
+trap 'rm -rf "$E2E_ROOT"' EXIT
+E2E_RESULTS=$E2E_ROOT/results
+: >"$E2E_RESULTS"
+
+# ---- results -----------------------------------------------------------------
+
+_FAILS=()		# failure details of the current check
+HD_WRAP=()		# what timeout(1) runs under (run_hsmdesk_noterm)
+_RUN_SHOWN=0		# the last run's context is already in _FAILS
+
+_indent() {
+	sed 's/^/    /'
+}
+
+# First lines of a captured stream, indented, for failure details.
+_excerpt() {		# _excerpt NAME TEXT
+	local name=$1 text=$2 n
+	if [[ -z $text ]]; then
+		printf '%s: (empty)\n' "$name"
+		return
+	fi
+	n=$(printf '%s\n' "$text" | wc -l)
+	printf '%s:\n' "$name"
+	printf '%s\n' "$text" | head -n 25 | sed 's/^/  | /'
+	((n > 25)) && printf '  | ... (%d more lines)\n' $((n - 25))
+	return 0
+}
+
+# Record a failure for the current check.  With a run in progress its
+# command, status, stdout and stderr are added once.
+fail() {
+	_FAILS+=("$*")
+	if [[ -n ${HD_CMD:-} && $_RUN_SHOWN -eq 0 ]]; then
+		_RUN_SHOWN=1
+		_FAILS+=("command: ${HD_ENV_SHOWN:+$HD_ENV_SHOWN }$HD_CMD" \
+		    "status: $HD_STATUS" \
+		    "$(_excerpt stderr "$HD_ERR")" \
+		    "$(_excerpt stdout "$HD_OUT")")
+	fi
+}
+
+_result() {		# _result ok|not-ok DESCRIPTION
+	if [[ $1 == ok ]]; then
+		printf 'ok - %s\n' "$2"
+		echo ok >>"$E2E_RESULTS"
+	else
+		printf 'not ok - %s\n' "$2"
+		echo fail >>"$E2E_RESULTS"
+	fi
+}
+
+# Close the current check: "ok - DESC", or "not ok - DESC" and the details.
+check() {
+	local desc="${T_NAME:+$T_NAME: }$*" f
+	if ((${#_FAILS[@]} == 0)); then
+		_result ok "$desc"
+	else
+		_result not-ok "$desc"
+		for f in "${_FAILS[@]}"; do
+			printf '%s\n' "$f"
+		done | _indent
+	fi
+	_FAILS=()
+	_RUN_SHOWN=0
+	HD_CMD=
+}
+
+# Give up on the current test (a fixture could not be made): one "not ok".
+t_abort() {
+	fail "$@"
+	check "test aborted"
+	exit 0
+}
+
+# ---- running hsmdesk -----------------------------------------------------------
+
+# After each run: a crash, a sanitizer report or a timeout fails the check
+# whatever else it expects.
+_sanity() {
+	if ((HD_STATUS == 124)); then
+		fail "timed out after ${HD_LAST_TIMEOUT}s (hang?)"
+	elif ((HD_STATUS >= 125)); then
+		fail "killed by a signal or could not be run (status $HD_STATUS)"
+	fi
+	if grep -Eq 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
+	    <<<"$HD_ERR"; then
+		fail "sanitizer report on stderr"
+	fi
+	return 0
+}
+
+# _hd_exec SECONDS STDIN_FILE ARGS...: run hsmdesk, capture everything.
+_hd_exec() {
+	local secs=$1 in=$2 v
+	shift 2
+	HD_CMD=$(printf '%q ' hsmdesk "$@")
+	HD_CMD=${HD_CMD% }
+	HD_ENV_SHOWN=
+	for v in HSMDESK_MODULE HSMDESK_FAKEP11_FAULT; do
+		[[ -n ${!v+x} ]] && HD_ENV_SHOWN+="$v=${!v} "
+	done
+	[[ -z ${SOFTHSM2_CONF+x} ]] && HD_ENV_SHOWN+="(SOFTHSM2_CONF unset) "
+	HD_ENV_SHOWN=${HD_ENV_SHOWN% }
+	HD_LAST_TIMEOUT=$secs
+	_RUN_SHOWN=0
+	"${HD_WRAP[@]}" timeout -k 5 "$secs" "$HD_BIN" "$@" <"$in" \
+	    >"$T_DIR/.stdout" \
+	    2>"$T_DIR/.stderr"
+	HD_STATUS=$?
+	HD_OUT=$(<"$T_DIR/.stdout")
+	HD_ERR=$(<"$T_DIR/.stderr")
+	_sanity
+}
+
+# run_hsmdesk ARGS...: stdin is /dev/null, never the caller's terminal.
+run_hsmdesk() {
+	_hd_exec "$HD_TIMEOUT" /dev/null "$@"
+}
+
+# run_hsmdesk_stdin TEXT ARGS...: TEXT (as is, no newline added) on stdin.
+run_hsmdesk_stdin() {
+	local text=$1
+	shift
+	printf '%s' "$text" >"$T_DIR/.stdin"
+	_hd_exec "$HD_TIMEOUT" "$T_DIR/.stdin" "$@"
+	rm -f "$T_DIR/.stdin"
+}
+
+# run_hsmdesk_timeout SECONDS ARGS...: stdin /dev/null, a shorter limit.
+run_hsmdesk_timeout() {
+	local secs=$1
+	shift
+	_hd_exec "$secs" /dev/null "$@"
+}
+
+# run_hsmdesk_noterm SECONDS ARGS...: no terminal at all: stdin /dev/null
+# and, where setsid(1) exists, no controlling terminal (/dev/tty fails).
+run_hsmdesk_noterm() {
+	local secs=$1
+	shift
+	if command -v setsid >/dev/null; then
+		HD_WRAP=(setsid -w)
+	fi
+	_hd_exec "$secs" /dev/null "$@"
+	HD_WRAP=()
+}
+
+# ---- expectations (about the last run) ---------------------------------------
+
+expect_status() {
+	((HD_STATUS == $1)) || fail "expected exit status $1, got $HD_STATUS"
+}
+
+expect_stdout_match() {
+	grep -Eq -- "$1" <<<"$HD_OUT" || fail "stdout does not match /$1/"
+}
+
+expect_stdout_no_match() {
+	! grep -Eq -- "$1" <<<"$HD_OUT" || fail "stdout matches /$1/"
+}
+
+expect_stderr_match() {
+	grep -Eq -- "$1" <<<"$HD_ERR" || fail "stderr does not match /$1/"
+}
+
+expect_stderr_no_match() {
+	! grep -Eq -- "$1" <<<"$HD_ERR" || fail "stderr matches /$1/"
+}
+
+expect_stdout_empty() {
+	[[ -z $HD_OUT ]] || fail "stdout is not empty"
+}
+
+expect_stderr_empty() {
+	[[ -z $HD_ERR ]] || fail "stderr is not empty"
+}
+
+# shared/CLI.md: every failure prints one line to stderr.
+expect_stderr_one_line() {
+	local n
+	n=$(grep -c . <<<"$HD_ERR")
+	((n == 1)) || fail "expected one line on stderr, got $n"
+}
+
+# The PIN appears in neither stdout nor stderr.
+expect_no_pin() {
+	local pin=$1
+	if grep -Fq -- "$pin" <<<"$HD_OUT"; then
+		fail "the PIN '$pin' appears on stdout"
+	fi
+	if grep -Fq -- "$pin" <<<"$HD_ERR"; then
+		fail "the PIN '$pin' appears on stderr"
+	fi
+	return 0
+}
+
+# Number of lines on stdout that match REGEX.
+expect_stdout_count() {	# expect_stdout_count N REGEX
+	local n
+	n=$(grep -Ec -- "$2" <<<"$HD_OUT")
+	((n == $1)) || fail "expected $1 stdout line(s) matching /$2/, got $n"
+}
+
+# expect_mode PATH OCTAL: a file or directory's permission bits.
+expect_mode() {
+	local m
+	if [[ ! -e $1 ]]; then
+		fail "$1: does not exist"
+		return
+	fi
+	m=$(stat -c %a "$1")
+	[[ $m == "$2" ]] || fail "$1: mode $m, expected $2"
+}
+
+# ---- JSON, without a JSON parser ----------------------------------------------
+
+# The objects of a flat JSON array, one per line ("[{..},{..}]" only).
+json_objects() {
+	sed -e 's/^\[//' -e 's/\]$//' -e 's/},{/}\n{/g' <<<"$1"
+}
+
+# The one object of array TEXT whose "key":"value" is given; empty if none.
+json_object_with() {	# json_object_with TEXT KEY VALUE
+	json_objects "$1" | grep -F -- "\"$2\":\"$3\""
+}
+
+# expect_json_fields OBJECT FIELD... : each FIELD ('"k":v') is in OBJECT.
+expect_json_fields() {
+	local obj=$1 f
+	shift
+	if [[ -z $obj ]]; then
+		fail "no JSON object found"
+		return
+	fi
+	for f in "$@"; do
+		grep -Fq -- "$f" <<<"$obj" || fail "JSON lacks $f in: $obj"
+	done
+}
+
+# A shallow well-formedness check: one line, an array of objects, balanced
+# braces and quotes.  Not a parser; enough to catch a stray comma or brace.
+expect_json_array() {
+	local t=$HD_OUT open close q
+	[[ $(grep -c . <<<"$t") -eq 1 ]] || fail "JSON: not exactly one line"
+	[[ $t =~ ^\[(\{.*\}(,\{.*\})*)?\]$ ]] || fail "JSON: not an array of objects"
+	[[ $t != *',]'* && $t != *',}'* && $t != *'{,'* && $t != *'[,'* ]] ||
+	    fail "JSON: stray comma"
+	open=${t//[^\{]/}
+	close=${t//[^\}]/}
+	((${#open} == ${#close})) || fail "JSON: unbalanced braces"
+	q=${t//\\\"/}
+	q=${q//[^\"]/}
+	((${#q} % 2 == 0)) || fail "JSON: unbalanced quotes"
+}
+
+# ---- fixtures -----------------------------------------------------------------
+
+# A fresh SoftHSM2 store and private HOME/XDG dirs; called by t_run.
+t_setup() {
+	T_DIR=$(mktemp -d "$E2E_ROOT/t.XXXXXX") || return 1
+	trap 'rm -rf "$T_DIR"' EXIT
+	mkdir -p "$T_DIR/tokens" "$T_DIR/home/.config" \
+	    "$T_DIR/home/.local/share" || return 1
+	cat >"$T_DIR/softhsm2.conf" <<-EOF || return 1
+		directories.tokendir = $T_DIR/tokens
+		objectstore.backend = file
+		log.level = ERROR
+	EOF
+	export SOFTHSM2_CONF=$T_DIR/softhsm2.conf
+	export HOME=$T_DIR/home
+	export XDG_CONFIG_HOME=$T_DIR/home/.config
+	export XDG_DATA_HOME=$T_DIR/home/.local/share
+	unset HSMDESK_MODULE HSMDESK_FAKEP11_FAULT HSMDESK_FAKEP11_MODULE
+	cd "$T_DIR" || return 1
+}
+
+# t_run NAME FUNCTION: run one test in a subshell with its own store.
+t_run() {
+	local name=$1 fn=$2 rc
+	(
+		T_NAME=$name
+		t_setup || t_abort "could not create the test store"
+		"$fn"
+		exit 0
+	)
+	rc=$?
+	if ((rc != 0)); then
+		_result not-ok "$name: the test script stopped (status $rc)"
+	fi
+}
+
+# Write config.yaml (the text as given) where hsmdesk looks for it.
+write_config() {
+	mkdir -p "$XDG_CONFIG_HOME/hsmdesk"
+	printf '%s' "$1" >"$XDG_CONFIG_HOME/hsmdesk/config.yaml"
+}
+
+# Initialize a free token through plain SoftHSM2 (not through hsmdesk).
+store_init_token() {	# store_init_token LABEL SO_PIN USER_PIN
+	command -v softhsm2-util >/dev/null ||
+	    t_abort "softhsm2-util not found (Debian package softhsm2)"
+	timeout 60 softhsm2-util --init-token --free --label "$1" \
+	    --so-pin "$2" --pin "$3" </dev/null >"$T_DIR/.fixture" 2>&1 ||
+	    t_abort "softhsm2-util --init-token --label $1 failed:" \
+	    "$(cat "$T_DIR/.fixture")"
+}
+
+# pkcs11-tool on plain SoftHSM2; aborts the test if it fails.
+p11tool() {
+	command -v pkcs11-tool >/dev/null ||
+	    t_abort "pkcs11-tool not found (Debian package opensc)"
+	timeout 60 pkcs11-tool --module "$SOFTHSM_MODULE" "$@" </dev/null \
+	    >"$T_DIR/.fixture" 2>&1 ||
+	    t_abort "pkcs11-tool $* failed:" "$(cat "$T_DIR/.fixture")"
+}
+
+need_fakep11() {
+	[[ -f $HD_FAKEP11 ]] || t_abort "$HD_FAKEP11 not built (make" \
+	    "BUILD=build-asan SAN=1 unit); fault test not run"
+}
+
+# ---- the end -------------------------------------------------------------------
+
+# Print the summary; exit 1 if anything failed or nothing ran.
+e2e_finish() {
+	local d pass fail
+	for d in "${E2E_REAL_DIRS[@]}"; do
+		if [[ -e $d ]]; then
+			T_NAME=
+			fail "$d appeared in the real HOME during the tests"
+			check "the real HOME is left alone"
+		fi
+	done
+	pass=$(grep -c '^ok$' "$E2E_RESULTS")
+	fail=$(grep -c '^fail$' "$E2E_RESULTS")
+	printf '# %d passed, %d failed\n' "$pass" "$fail"
+	((fail == 0 && pass > 0))
+	exit
+}
+
+# Refuse to start without the binary under test.
+if [[ ! -x $HD_BIN ]]; then
+	_result not-ok "e2e: $HD_BIN not built (make BUILD=build-asan SAN=1 unit)"
+	exit 1
+fi

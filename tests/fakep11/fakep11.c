@@ -1,0 +1,492 @@
+/*
+ * fakep11 - a fault-injecting PKCS#11 v2.40 shim for hsmdesk's tests.
+ *
+ * Why this exists: SoftHSM2 never reports a low/final-try/locked/expired
+ * user PIN and its token can never be pulled out, so hsmdesk's handling of
+ * those states could not be tested against it.  This module forwards EVERY
+ * PKCS#11 call to a real module (SoftHSM2 by default) and, depending on
+ * HSMDESK_FAKEP11_FAULT, lies about the token state on the way back.
+ * See README.md next to this file for the fault syntax.
+ *
+ *   HSMDESK_FAKEP11_MODULE  real module (default /usr/lib/softhsm/libsofthsm2.so)
+ *   HSMDESK_FAKEP11_FAULT   comma-separated fault list, read at C_Initialize
+ *
+ * Build: cc -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -fPIC -shared \
+ *           -o fakep11.so fakep11.c $(pkg-config --cflags p11-kit-1) -ldl
+ *
+ * This is a test tool: it writes diagnostics to stderr and keeps its state in
+ * static variables.  Faults apply to all slots.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <p11-kit/pkcs11.h>
+
+#define DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define EXPORT __attribute__((visibility("default")))
+
+/* ---- faults ------------------------------------------------------------ */
+
+enum fault {
+    PIN_COUNT_LOW, PIN_FINAL_TRY, PIN_LOCKED, PIN_EXPIRED,
+    DEVICE_REMOVED_AFTER, SLOW_LOGIN, N_FAULTS
+};
+
+static const struct {
+    const char *name;
+    int takes_value;            /* "name=N" (1) or plain "name" (0) */
+} fault_names[N_FAULTS] = {
+    [PIN_COUNT_LOW]        = { "pin-count-low", 0 },
+    [PIN_FINAL_TRY]        = { "pin-final-try", 0 },
+    [PIN_LOCKED]           = { "pin-locked", 0 },
+    [PIN_EXPIRED]          = { "pin-expired", 0 },
+    [DEVICE_REMOVED_AFTER] = { "device-removed-after", 1 },
+    [SLOW_LOGIN]           = { "slow-login", 1 },
+};
+
+struct config {
+    unsigned active;                 /* bit (1u << fault) per active fault */
+    unsigned long arg[N_FAULTS];     /* the N of "name=N" */
+};
+
+static struct {
+    pthread_mutex_t lock;            /* guards load/unload/init/finalize */
+    void *handle;                    /* dlopen handle of the real module */
+    CK_FUNCTION_LIST real;           /* copy of the real module's list */
+    int loaded;
+    int initialized;                 /* fake is between C_Initialize/C_Finalize */
+    struct config cfg;
+    unsigned long calls;             /* counted calls since C_Initialize */
+} st = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int on(enum fault f)
+{
+    return (__atomic_load_n(&st.cfg.active, __ATOMIC_SEQ_CST) >> f) & 1u;
+}
+
+static void clear_fault(enum fault f)
+{
+    __atomic_and_fetch(&st.cfg.active, ~(1u << f), __ATOMIC_SEQ_CST);
+}
+
+static int parse_number(const char *s, unsigned long *out)
+{
+    char *end;
+    if (*s == '\0' || strspn(s, "0123456789") != strlen(s))
+        return -1;
+    errno = 0;
+    *out = strtoul(s, &end, 10);
+    return (errno != 0 || *end != '\0') ? -1 : 0;
+}
+
+static CK_RV parse_one(char *item, struct config *cfg)
+{
+    char *value = strchr(item, '=');
+    if (value)
+        *value++ = '\0';
+    for (int f = 0; f < N_FAULTS; f++) {
+        if (strcmp(item, fault_names[f].name) != 0)
+            continue;
+        if (fault_names[f].takes_value != (value != NULL) ||
+            (value && parse_number(value, &cfg->arg[f]) != 0)) {
+            fprintf(stderr, "fakep11: bad fault '%s%s%s' in HSMDESK_FAKEP11_FAULT "
+                    "(expected '%s%s')\n", item, value ? "=" : "", value ? value : "",
+                    fault_names[f].name, fault_names[f].takes_value ? "=N" : "");
+            return CKR_ARGUMENTS_BAD;
+        }
+        cfg->active |= 1u << f;
+        return CKR_OK;
+    }
+    fprintf(stderr, "fakep11: unknown fault '%s' in HSMDESK_FAKEP11_FAULT\n", item);
+    return CKR_ARGUMENTS_BAD;
+}
+
+/* Comma-separated list; blanks around items and empty items are ignored. */
+static CK_RV parse_faults(const char *spec, struct config *cfg)
+{
+    CK_RV rv = CKR_OK;
+    char *copy, *save = NULL;
+
+    memset(cfg, 0, sizeof *cfg);
+    if (!spec)
+        return CKR_OK;
+    if (!(copy = strdup(spec)))
+        return CKR_HOST_MEMORY;
+    for (char *tok = strtok_r(copy, ",", &save); tok && rv == CKR_OK;
+         tok = strtok_r(NULL, ",", &save)) {
+        tok += strspn(tok, " \t");
+        size_t n = strlen(tok);
+        while (n > 0 && (tok[n - 1] == ' ' || tok[n - 1] == '\t'))
+            tok[--n] = '\0';
+        if (n > 0)
+            rv = parse_one(tok, cfg);
+    }
+    free(copy);
+    return rv;
+}
+
+/* ---- the PKCS#11 v2.40 function table (X-macros) ---------------------- */
+
+/* X(name without "C_", parameter list, argument list) */
+#define SPECIAL_FUNCS(X) \
+    X(Initialize, (CK_VOID_PTR a), (a)) \
+    X(Finalize, (CK_VOID_PTR r), (r)) \
+    X(GetInfo, (CK_INFO_PTR i), (i)) \
+    X(GetFunctionList, (CK_FUNCTION_LIST_PTR_PTR l), (l)) \
+    X(GetSlotList, (CK_BBOOL p, CK_SLOT_ID_PTR l, CK_ULONG_PTR c), (p, l, c)) \
+    X(GetSlotInfo, (CK_SLOT_ID s, CK_SLOT_INFO_PTR i), (s, i)) \
+    X(GetTokenInfo, (CK_SLOT_ID s, CK_TOKEN_INFO_PTR i), (s, i)) \
+    X(InitPIN, (CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR p, CK_ULONG l), (s, p, l)) \
+    X(SetPIN, (CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR o, CK_ULONG ol, CK_UTF8CHAR_PTR n, \
+               CK_ULONG nl), (s, o, ol, n, nl)) \
+    X(Login, (CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULONG l), (s, u, p, l))
+
+/* Shorthands for the common (session, buffer in, buffer out) shapes. */
+#define ARG_S CK_SESSION_HANDLE s
+#define SIG_MECH_KEY (ARG_S, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k), (s, m, k)
+#define SIG_IN_OUT (ARG_S, CK_BYTE_PTR i, CK_ULONG il, CK_BYTE_PTR o, CK_ULONG_PTR ol), (s, i, il, o, ol)
+#define SIG_IN (ARG_S, CK_BYTE_PTR i, CK_ULONG il), (s, i, il)
+#define SIG_OUT (ARG_S, CK_BYTE_PTR o, CK_ULONG_PTR ol), (s, o, ol)
+#define SIG_SESSION (ARG_S), (s)
+#define SIG_TEMPLATE (ARG_S, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG c), (s, o, t, c)
+
+#define FORWARDED_FUNCS(X) \
+    X(WaitForSlotEvent, (CK_FLAGS f, CK_SLOT_ID_PTR s, CK_VOID_PTR r), (f, s, r)) \
+    X(GetMechanismList, (CK_SLOT_ID s, CK_MECHANISM_TYPE_PTR l, CK_ULONG_PTR c), (s, l, c)) \
+    X(GetMechanismInfo, (CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PTR i), (s, t, i)) \
+    X(InitToken, (CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG l, CK_UTF8CHAR_PTR lb), (s, p, l, lb)) \
+    X(OpenSession, (CK_SLOT_ID sl, CK_FLAGS f, CK_VOID_PTR a, CK_NOTIFY n, \
+                    CK_SESSION_HANDLE_PTR s), (sl, f, a, n, s)) \
+    X(CloseSession, SIG_SESSION) \
+    X(CloseAllSessions, (CK_SLOT_ID s), (s)) \
+    X(GetSessionInfo, (ARG_S, CK_SESSION_INFO_PTR i), (s, i)) \
+    X(GetOperationState, SIG_OUT) \
+    X(SetOperationState, (ARG_S, CK_BYTE_PTR st_, CK_ULONG l, CK_OBJECT_HANDLE ek, \
+                          CK_OBJECT_HANDLE ak), (s, st_, l, ek, ak)) \
+    X(Logout, SIG_SESSION) \
+    X(CreateObject, (ARG_S, CK_ATTRIBUTE_PTR t, CK_ULONG c, CK_OBJECT_HANDLE_PTR o), (s, t, c, o)) \
+    X(CopyObject, (ARG_S, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG c, \
+                   CK_OBJECT_HANDLE_PTR n), (s, o, t, c, n)) \
+    X(DestroyObject, (ARG_S, CK_OBJECT_HANDLE o), (s, o)) \
+    X(GetObjectSize, (ARG_S, CK_OBJECT_HANDLE o, CK_ULONG_PTR z), (s, o, z)) \
+    X(GetAttributeValue, SIG_TEMPLATE) \
+    X(SetAttributeValue, SIG_TEMPLATE) \
+    X(FindObjectsInit, (ARG_S, CK_ATTRIBUTE_PTR t, CK_ULONG c), (s, t, c)) \
+    X(FindObjects, (ARG_S, CK_OBJECT_HANDLE_PTR o, CK_ULONG m, CK_ULONG_PTR c), (s, o, m, c)) \
+    X(FindObjectsFinal, SIG_SESSION) \
+    X(EncryptInit, SIG_MECH_KEY) X(Encrypt, SIG_IN_OUT) X(EncryptUpdate, SIG_IN_OUT) X(EncryptFinal, SIG_OUT) \
+    X(DecryptInit, SIG_MECH_KEY) X(Decrypt, SIG_IN_OUT) X(DecryptUpdate, SIG_IN_OUT) X(DecryptFinal, SIG_OUT) \
+    X(DigestInit, (ARG_S, CK_MECHANISM_PTR m), (s, m)) \
+    X(Digest, SIG_IN_OUT) X(DigestUpdate, SIG_IN) \
+    X(DigestKey, (ARG_S, CK_OBJECT_HANDLE k), (s, k)) \
+    X(DigestFinal, SIG_OUT) \
+    X(SignInit, SIG_MECH_KEY) X(Sign, SIG_IN_OUT) X(SignUpdate, SIG_IN) X(SignFinal, SIG_OUT) \
+    X(SignRecoverInit, SIG_MECH_KEY) X(SignRecover, SIG_IN_OUT) \
+    X(VerifyInit, SIG_MECH_KEY) \
+    X(Verify, (ARG_S, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR g, CK_ULONG gl), (s, d, dl, g, gl)) \
+    X(VerifyUpdate, SIG_IN) \
+    X(VerifyFinal, (ARG_S, CK_BYTE_PTR g, CK_ULONG gl), (s, g, gl)) \
+    X(VerifyRecoverInit, SIG_MECH_KEY) X(VerifyRecover, SIG_IN_OUT) \
+    X(DigestEncryptUpdate, SIG_IN_OUT) X(DecryptDigestUpdate, SIG_IN_OUT) \
+    X(SignEncryptUpdate, SIG_IN_OUT) X(DecryptVerifyUpdate, SIG_IN_OUT) \
+    X(GenerateKey, (ARG_S, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG c, \
+                    CK_OBJECT_HANDLE_PTR k), (s, m, t, c, k)) \
+    X(GenerateKeyPair, (ARG_S, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pc, \
+                        CK_ATTRIBUTE_PTR vt, CK_ULONG vc, CK_OBJECT_HANDLE_PTR pk, \
+                        CK_OBJECT_HANDLE_PTR vk), (s, m, pt, pc, vt, vc, pk, vk)) \
+    X(WrapKey, (ARG_S, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE wk, CK_OBJECT_HANDLE k, \
+                CK_BYTE_PTR o, CK_ULONG_PTR ol), (s, m, wk, k, o, ol)) \
+    X(UnwrapKey, (ARG_S, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE uk, CK_BYTE_PTR w, CK_ULONG wl, \
+                  CK_ATTRIBUTE_PTR t, CK_ULONG c, CK_OBJECT_HANDLE_PTR k), \
+                 (s, m, uk, w, wl, t, c, k)) \
+    X(DeriveKey, (ARG_S, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR t, CK_ULONG c, \
+                  CK_OBJECT_HANDLE_PTR k), (s, m, b, t, c, k)) \
+    X(SeedRandom, SIG_IN) \
+    X(GenerateRandom, (ARG_S, CK_BYTE_PTR o, CK_ULONG ol), (s, o, ol)) \
+    X(GetFunctionStatus, SIG_SESSION) \
+    X(CancelFunction, SIG_SESSION)
+
+#define ALL_FUNCS(X) SPECIAL_FUNCS(X) FORWARDED_FUNCS(X)
+
+/* Entries arrive as "name, (params), (args)" but shorthand entries arrive as
+ * "name, SIG_X"; APPLY re-splits them after SIG_X has been expanded. */
+#define APPLY(m, ...) m(__VA_ARGS__)
+
+/* ---- the real module --------------------------------------------------- */
+
+static CK_RV load_real(void)        /* caller holds st.lock */
+{
+    const char *path = getenv("HSMDESK_FAKEP11_MODULE");
+    CK_C_GetFunctionList get_list;
+    CK_FUNCTION_LIST_PTR list = NULL;
+
+    if (st.loaded)
+        return CKR_OK;
+    if (!path || !*path)
+        path = DEFAULT_MODULE;
+    if (!(st.handle = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
+        fprintf(stderr, "fakep11: cannot load real module: %s\n", dlerror());
+        return CKR_GENERAL_ERROR;
+    }
+    get_list = (CK_C_GetFunctionList)dlsym(st.handle, "C_GetFunctionList");
+    if (!get_list || get_list == C_GetFunctionList ||   /* would deadlock on st.lock */
+        get_list(&list) != CKR_OK || !list) {
+        fprintf(stderr, "fakep11: %s is not a usable PKCS#11 module (or is fakep11 itself)\n",
+                path);
+        dlclose(st.handle);
+        st.handle = NULL;
+        return CKR_GENERAL_ERROR;
+    }
+    st.real = *list;
+    /* If fakep11 itself sits in the global symbol scope (RTLD_GLOBAL,
+     * LD_PRELOAD), the real module's list can end up pointing at OUR exported
+     * C_* functions through symbol interposition, and forwarding would recurse
+     * forever.  Repair such entries from the real module's own symbols. */
+#define REPAIR(n, ...) \
+    if (st.real.C_##n == C_##n) st.real.C_##n = (CK_C_##n)dlsym(st.handle, "C_" #n);
+    ALL_FUNCS(REPAIR)
+#undef REPAIR
+    st.loaded = 1;
+    return CKR_OK;
+}
+
+static void unload_real(void)       /* caller holds st.lock */
+{
+    if (st.loaded)
+        dlclose(st.handle);
+    st.handle = NULL;
+    st.loaded = 0;
+    memset(&st.real, 0, sizeof st.real);
+}
+
+/*
+ * Run at the top of every function except C_Initialize, C_Finalize and
+ * C_GetFunctionList.  Counts the call and sets *gone once more than N calls
+ * have been made under device-removed-after=N (calls 1..N behave normally).
+ */
+static CK_RV enter(int *gone)
+{
+    if (!__atomic_load_n(&st.initialized, __ATOMIC_SEQ_CST))
+        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    unsigned long n = __atomic_add_fetch(&st.calls, 1, __ATOMIC_SEQ_CST);
+    *gone = on(DEVICE_REMOVED_AFTER) && n > st.cfg.arg[DEVICE_REMOVED_AFTER];
+    return CKR_OK;
+}
+
+/* ---- functions with fault behaviour ------------------------------------- */
+
+static CK_RV fk_Initialize(CK_VOID_PTR init_args)
+{
+    struct config cfg;
+    CK_RV rv;
+
+    pthread_mutex_lock(&st.lock);
+    if (st.initialized) {
+        pthread_mutex_unlock(&st.lock);
+        return CKR_CRYPTOKI_ALREADY_INITIALIZED;
+    }
+    rv = parse_faults(getenv("HSMDESK_FAKEP11_FAULT"), &cfg);
+    if (rv == CKR_OK)
+        rv = load_real();
+    if (rv == CKR_OK)
+        rv = st.real.C_Initialize(init_args);
+    if (rv == CKR_OK) {
+        st.cfg = cfg;
+        __atomic_store_n(&st.calls, 0, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&st.initialized, 1, __ATOMIC_SEQ_CST);
+    }
+    pthread_mutex_unlock(&st.lock);
+    return rv;
+}
+
+static CK_RV fk_Finalize(CK_VOID_PTR reserved)
+{
+    CK_RV rv = CKR_CRYPTOKI_NOT_INITIALIZED;
+
+    pthread_mutex_lock(&st.lock);
+    if (st.initialized) {
+        rv = st.real.C_Finalize(reserved);
+        if (rv == CKR_OK) {     /* reset everything; next C_Initialize re-reads env */
+            __atomic_store_n(&st.initialized, 0, __ATOMIC_SEQ_CST);
+            memset(&st.cfg, 0, sizeof st.cfg);
+            __atomic_store_n(&st.calls, 0, __ATOMIC_SEQ_CST);
+            unload_real();
+        }
+    }
+    pthread_mutex_unlock(&st.lock);
+    return rv;
+}
+
+static CK_FUNCTION_LIST fake_list;
+
+static CK_RV fk_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
+{
+    CK_RV rv;
+
+    if (!list)
+        return CKR_ARGUMENTS_BAD;
+    pthread_mutex_lock(&st.lock);
+    rv = load_real();
+    pthread_mutex_unlock(&st.lock);
+    if (rv == CKR_OK)
+        *list = &fake_list;
+    return rv;
+}
+
+static CK_RV fk_GetInfo(CK_INFO_PTR info)       /* never "removed" */
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    return rv != CKR_OK ? rv : st.real.C_GetInfo(info);
+}
+
+static CK_RV fk_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone && present) {      /* the slots are still there, the tokens are not */
+        if (!count)
+            return CKR_ARGUMENTS_BAD;
+        *count = 0;
+        return CKR_OK;
+    }
+    return st.real.C_GetSlotList(present, list, count);
+}
+
+static CK_RV fk_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    rv = st.real.C_GetSlotInfo(slot, info);
+    if (rv == CKR_OK && gone)
+        info->flags &= ~(CK_FLAGS)CKF_TOKEN_PRESENT;
+    return rv;
+}
+
+static CK_RV fk_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_TOKEN_NOT_PRESENT;
+    rv = st.real.C_GetTokenInfo(slot, info);
+    if (rv != CKR_OK)
+        return rv;
+    if (on(PIN_COUNT_LOW))
+        info->flags |= CKF_USER_PIN_COUNT_LOW;
+    if (on(PIN_FINAL_TRY))
+        info->flags |= CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY;
+    if (on(PIN_LOCKED))
+        info->flags |= CKF_USER_PIN_LOCKED;
+    if (on(PIN_EXPIRED))
+        info->flags |= CKF_USER_PIN_TO_BE_CHANGED;
+    return CKR_OK;
+}
+
+static void sleep_ms(unsigned long ms)
+{
+    struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static CK_RV fk_Login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    if (on(SLOW_LOGIN))
+        sleep_ms(st.cfg.arg[SLOW_LOGIN]);
+    if (user == CKU_USER && on(PIN_LOCKED))
+        return CKR_PIN_LOCKED;              /* not forwarded, whatever the PIN */
+    rv = st.real.C_Login(s, user, pin, len);
+    if (rv == CKR_OK && user == CKU_USER && on(PIN_EXPIRED)) {
+        st.real.C_Logout(s);                /* right PIN, but "expired" */
+        return CKR_PIN_EXPIRED;
+    }
+    return rv;
+}
+
+static CK_RV fk_InitPIN(CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    rv = st.real.C_InitPIN(s, pin, len);
+    if (rv == CKR_OK) {                     /* the SO reset the user PIN */
+        clear_fault(PIN_LOCKED);
+        clear_fault(PIN_EXPIRED);
+    }
+    return rv;
+}
+
+static int is_so_session(CK_SESSION_HANDLE s)
+{
+    CK_SESSION_INFO info;
+    return st.real.C_GetSessionInfo(s, &info) == CKR_OK && info.state == CKS_RW_SO_FUNCTIONS;
+}
+
+static CK_RV fk_SetPIN(CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,
+                       CK_UTF8CHAR_PTR new_pin, CK_ULONG new_len)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    /* In a non-SO session C_SetPIN changes (and verifies) the user PIN. */
+    int user_pin = !is_so_session(s);
+    if (user_pin && on(PIN_LOCKED))
+        return CKR_PIN_LOCKED;
+    rv = st.real.C_SetPIN(s, old_pin, old_len, new_pin, new_len);
+    if (rv == CKR_OK && user_pin)
+        clear_fault(PIN_EXPIRED);
+    return rv;
+}
+
+/* ---- plain forwarding and the exported symbols ---------------------------- */
+
+#define FORWARD_(n, params, args) \
+    static CK_RV fk_##n params \
+    { \
+        int gone; \
+        CK_RV rv = enter(&gone); \
+        if (rv != CKR_OK) \
+            return rv; \
+        return gone ? CKR_DEVICE_REMOVED : st.real.C_##n args; \
+    }
+#define FORWARD(n, ...) APPLY(FORWARD_, n, __VA_ARGS__)
+FORWARDED_FUNCS(FORWARD)
+
+/* The exported C_* symbols, for loaders that dlsym() them by name. */
+#define EXPORT_(n, params, args) EXPORT CK_RV C_##n params { return fk_##n args; }
+#define EXPORT_FN(n, ...) APPLY(EXPORT_, n, __VA_ARGS__)
+ALL_FUNCS(EXPORT_FN)
+
+/* The list handed out by C_GetFunctionList points at the static fk_*
+ * functions, so it cannot be interposed by other modules' C_* symbols. */
+#define LIST_ENTRY(n, ...) .C_##n = fk_##n,
+static CK_FUNCTION_LIST fake_list = {
+    .version = { 2, 40 },
+    ALL_FUNCS(LIST_ENTRY)
+};

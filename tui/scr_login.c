@@ -1,0 +1,141 @@
+/*
+ * Log in: the token's PIN state in plain words, a PIN field that shows
+ * neither the PIN nor its length, and the result.  A wrong PIN is never
+ * retried; a PIN to be changed leads straight to Change PIN.
+ */
+#include "tui.h"
+
+struct login {
+	struct form fm;
+};
+
+static enum role
+state_role(const struct hd_token_info *ti)
+{
+	if (ti->pin_locked || ti->pin_final_try || !ti->initialized)
+		return RO_ERROR;
+	if (ti->pin_count_low || ti->pin_to_change)
+		return RO_WARNING;
+	return RO_OK;
+}
+
+static void
+login_enter(struct tui *t, struct view *v, const void *arg)
+{
+	struct login *l = v->st;
+
+	(void)arg;
+	tui_refresh_token(t);
+	form_add(&l->fm, "PIN", F_PIN);
+}
+
+static void
+login_leave(struct tui *t, struct view *v)
+{
+	struct login *l = v->st;
+
+	(void)t;
+	form_free(&l->fm);
+}
+
+static void
+login_draw(struct tui *t, struct view *v)
+{
+	struct login *l = v->st;
+	const struct hd_token_info *ti = &t->ti;
+	char words[80];
+
+	if (!ti->present) {
+		draw_text(t, 4, 3, t->cols - 6, RO_ERROR, "No token to log in "
+		    "to. Esc goes back; Token & keys shows what is there.");
+		return;
+	}
+	hd_token_state_words(ti, words, sizeof(words));
+	draw_text(t, 4, 3, 14, RO_DIM, "Token");
+	draw_text(t, 4, 17, t->cols - 20, RO_NORMAL, "%s (serial %s, %s)",
+	    ti->label, ti->serial, ti->model);
+	draw_text(t, 5, 3, 14, RO_DIM, "PIN state");
+	draw_text(t, 5, 17, t->cols - 20, state_role(ti), "%s", words);
+	if (hd_logged_in(t->s)) {
+		draw_text(t, 7, 3, t->cols - 6, RO_OK, "Logged in. Esc goes "
+		    "back; o in the menu logs out.");
+		return;
+	}
+	if (ti->pin_locked) {
+		draw_wrap(t, 7, 3, t->cols - 6, 3, RO_ERROR, "The user PIN is "
+		    "locked. No login will be tried. The security officer "
+		    "can reset it: Token & keys, then R.");
+		return;
+	}
+	form_draw(t, &l->fm, 7, 3);
+	draw_wrap(t, 9, 3, t->cols - 6, 3, RO_DIM, "The PIN is not shown, "
+	    "nor its length. A wrong PIN is reported and never retried: "
+	    "HSMs lock the user after a few failures.");
+}
+
+static enum act
+login_submit(struct tui *t, struct view *v)
+{
+	struct login *l = v->st;
+	struct hd_pin *pin = l->fm.f[0].pin;
+	struct hd_err err;
+
+	if (!t->ti.present || t->ti.pin_locked || hd_logged_in(t->s))
+		return ACT_NONE;
+	if (hd_pin_len(pin) == 0) {
+		tui_note(t, RO_WARNING, "Type the PIN, then Enter.");
+		return ACT_NONE;
+	}
+	tui_note(t, RO_DIM, "Logging in...");
+	if (hd_login(t->s, pin, &err) == 0) {
+		tui_refresh_token(t);
+		tui_note(t, RO_OK, "Logged in to token '%s'.", t->ti.label);
+		return ACT_POP;
+	}
+	tui_refresh_token(t);
+	tui_note_err(t, &err);
+	if (err.code == HD_E_PIN_EXPIRED) {
+		tui_pop(t);
+		tui_push(t, &scr_change_pin, NULL);
+		tui_note(t, RO_WARNING, "The token wants a new PIN before "
+		    "anything else: change it here.");
+	}
+	return ACT_NONE;
+}
+
+static enum act
+login_back(struct tui *t, struct view *v)
+{
+	(void)t;
+	(void)v;
+	return ACT_POP;
+}
+
+static enum act
+login_other(struct tui *t, struct view *v, int ch)
+{
+	struct login *l = v->st;
+
+	if (hd_logged_in(t->s) || t->ti.pin_locked)
+		return ACT_UNHANDLED;
+	return form_key(&l->fm, ch) == -1 ? ACT_UNHANDLED : ACT_NONE;
+}
+
+static const struct binding keys[] = {
+	{ '\n', 0, "Enter", "Log in", login_submit },
+	{ 27, 0, "Esc", "Back", login_back },
+	{ 21, 0, NULL, "Erase the PIN typed so far (^U)", NULL },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+const struct screen scr_login = {
+	.name = "login",
+	.title = "Log in",
+	.state_size = sizeof(struct login),
+	.keys = keys,
+	.enter = login_enter,
+	.draw = login_draw,
+	.other = login_other,
+	.leave = login_leave,
+	.secret = 1,
+};

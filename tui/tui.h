@@ -1,0 +1,163 @@
+/*
+ * The curses front-end.  One screen is active at a time on a small stack
+ * (menu -> step -> dialog).  Each screen is a table of functions and a
+ * table of key bindings; the loop dispatches keys through that table and
+ * the help screen is drawn from the same tables.
+ */
+#ifndef HD_TUI_H
+#define HD_TUI_H
+
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <time.h>
+
+#include "hsmdesk.h"
+#include "../cli/cli.h"
+
+#define TUI_MIN_ROWS 24
+#define TUI_MIN_COLS 80
+#define TUI_DEPTH 8
+#define TUI_MSGS 200
+#define TUI_KEY_END (-100)	/* the script ran out */
+
+/* What a key handler asks the loop to do next. */
+enum act { ACT_NONE = 0, ACT_POP, ACT_QUIT, ACT_UNHANDLED };
+
+/* Colour roles; screens never name a raw colour. */
+enum role { RO_NORMAL, RO_TITLE, RO_SELECTED, RO_ERROR, RO_WARNING, RO_OK, RO_DIM,
+	RO_STATUS, RO__COUNT };
+
+struct tui;
+struct view;
+
+struct binding {
+	int key, key2;		/* key2: an alternative (0 if none) */
+	const char *name;	/* as shown in help and hints: "Enter" */
+	const char *help;
+	enum act (*fn)(struct tui *, struct view *);
+};
+
+struct screen {
+	const char *name;
+	const char *title;
+	size_t state_size;	/* zeroed state allocated on push */
+	const struct binding *keys;
+	void (*enter)(struct tui *, struct view *, const void *arg);
+	void (*draw)(struct tui *, struct view *);
+	/* keys not in the table (text entry); may be NULL */
+	enum act (*other)(struct tui *, struct view *, int ch);
+	void (*leave)(struct tui *, struct view *);	/* wipe secrets */
+	int secret;		/* holds a PIN: popped on idle timeout */
+};
+
+struct view {
+	const struct screen *scr;
+	void *st;
+};
+
+struct tui {
+	struct cli *cli;
+	struct hd_session *s;
+	struct hd_token_info ti;	/* last read; ti.present 0 if none */
+	char module_desc[128];
+	int rows, cols;
+	struct view stack[TUI_DEPTH];
+	int depth;
+	int quit, exit_status;
+	char note[320];			/* one-line message under the title */
+	enum role note_role;
+	time_t last_input, last_refresh;
+	int ascii;			/* ASCII borders instead of UTF-8 */
+	int color;
+
+	/* captured stderr of libp11 and the module (msglog.c) */
+	char *msgs[TUI_MSGS];
+	int nmsgs, unseen;
+	int errfd, saved_stderr;
+	long errpos;
+
+	/* script input, for screen tests (input.c) */
+	const char *script;
+	char *dump;
+	size_t dumplen, dumpcap;
+	time_t fake_now;
+};
+
+/* main.c */
+void tui_push(struct tui *t, const struct screen *scr, const void *arg);
+void tui_pop(struct tui *t);
+void tui_note(struct tui *t, enum role r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void tui_note_err(struct tui *t, const struct hd_err *err);
+void tui_refresh_token(struct tui *t);
+time_t tui_now(const struct tui *t);
+int tui_run_script(struct cli *c, const char *keys, int rows, int cols,
+    char **out);
+
+/* input.c */
+int tui_getkey(struct tui *t);
+void tui_dump(struct tui *t);
+
+/* theme.c */
+void theme_init(struct tui *t);
+void role_on(struct tui *t, enum role r);
+void role_off(struct tui *t, enum role r);
+
+/* draw.c */
+void draw_frame(struct tui *t, const char *title);
+void draw_status(struct tui *t);
+void draw_too_small(struct tui *t);
+void draw_text(struct tui *t, int y, int x, int w, enum role r,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void draw_hline(struct tui *t, int y, int x, int w);
+void draw_box(struct tui *t, int y, int x, int h, int w, const char *title);
+int draw_wrap(struct tui *t, int y, int x, int w, int maxrows, enum role r,
+    const char *text);
+void draw_hints(struct tui *t, const struct binding *b);
+const char *tui_keyname(int key, char *buf, size_t len);
+
+/* w_form.c: labelled text and PIN fields */
+#define FORM_MAX 6
+enum field_kind { F_TEXT, F_PIN };
+struct field {
+	const char *label;
+	enum field_kind kind;
+	char text[33];
+	struct hd_pin *pin;
+};
+struct form {
+	struct field f[FORM_MAX];
+	int n, cur;
+};
+int form_add(struct form *fm, const char *label, enum field_kind kind);
+void form_free(struct form *fm);
+void form_clear_pins(struct form *fm);
+void form_draw(struct tui *t, struct form *fm, int y, int x);
+/* 1: Enter on the last field (submit); 0: consumed; -1: not ours */
+int form_key(struct form *fm, int ch);
+
+/* w_list.c: a scrolling selection */
+struct list {
+	int n, cur, top;
+};
+void list_fix(struct list *l, int rows);
+int list_key(struct list *l, int ch, int rows);
+
+/* msglog.c */
+void msglog_start(struct tui *t);
+void msglog_poll(struct tui *t);
+void msglog_stop(struct tui *t);
+void msglog_add(struct tui *t, const char *line);
+
+/* What a step not built yet says (scr_todo.c). */
+struct todo_arg {
+	const char *title, *what;
+};
+
+/* The screens (scr_*.c) and their table (screens.c). */
+extern const struct screen scr_menu, scr_login, scr_token, scr_inittok,
+    scr_change_pin, scr_reset_pin, scr_help, scr_msgs, scr_todo;
+extern const struct screen *const tui_screens[];
+extern const struct binding tui_global_keys[];
+
+#endif

@@ -141,6 +141,27 @@ out_k:
 	return rc;
 }
 
+/* After the mapping: the end of the one document, then of the stream. */
+static int
+cfg_end(yaml_parser_t *p, struct hd_config *cfg, struct hd_err *err)
+{
+	yaml_event_t ev;
+	yaml_event_type_t type;
+	int rc = 0;
+
+	do {
+		if (cfg_next(p, &ev, cfg, err) == -1)
+			return -1;
+		type = ev.type;	/* yaml_event_delete() clears it */
+		if (type == YAML_DOCUMENT_START_EVENT)
+			rc = cfg_fail(cfg, &ev, err, "only one YAML document "
+			    "is allowed");
+		yaml_event_delete(&ev);
+	} while (rc == 0 && type != YAML_STREAM_END_EVENT &&
+	    type != YAML_NO_EVENT);
+	return rc;
+}
+
 static int
 cfg_parse(yaml_parser_t *p, struct hd_config *cfg, struct hd_err *err)
 {
@@ -168,7 +189,9 @@ cfg_parse(yaml_parser_t *p, struct hd_config *cfg, struct hd_err *err)
 	}
 	while ((rc = cfg_pair(p, cfg, &seen, err)) == 0)
 		;
-	return rc == 1 ? 0 : -1;
+	if (rc != 1)
+		return -1;
+	return cfg_end(p, cfg, err);
 }
 
 static int

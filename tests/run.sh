@@ -24,7 +24,7 @@ for t in "$HSMDESK_BUILD"/tests/test_*; do
 	name=$(basename "$t")
 	"$t" >"$log/$name" 2>&1
 	rc=$?
-	grep -E '^\[ *(PASSED|FAILED|==========) *\]' "$log/$name" | sed "s/^/$name: /"
+	grep -E '^\[ *(PASSED|FAILED|SKIPPED) *\]' "$log/$name" | sed "s/^/$name: /"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name")
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name")
 	passed=$((passed + ${p:-0}))
@@ -34,6 +34,22 @@ for t in "$HSMDESK_BUILD"/tests/test_*; do
 		cat "$log/$name"
 	fi
 done
+
+# the fault-injecting module checks itself first: the tests lean on it
+st="$HSMDESK_BUILD/tests/fakep11-selftest"
+if [ -x "$st" ]; then
+	"$st" "$HSMDESK_BUILD/fakep11.so" >"$log/fakep11" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$log/fakep11")
+	f=$(grep -c '^not ok ' "$log/fakep11")
+	echo "fakep11-selftest: $p passed, $f failed"
+	passed=$((passed + p))
+	if [ $rc -ne 0 ] || [ "$f" -ne 0 ]; then
+		failed=$((failed + (f > 0 ? f : 1)))
+		failures="$failures fakep11-selftest"
+		grep -v '^ok ' "$log/fakep11"
+	fi
+fi
 
 for t in "$top"/tests/e2e/*.sh; do
 	[ -f "$t" ] || continue

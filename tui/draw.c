@@ -125,6 +125,22 @@ draw_wrap(struct tui *t, int y, int x, int w, int maxrows, enum role r,
 const char *
 tui_keyname(int key, char *buf, size_t len)
 {
+	static const struct {
+		int key;
+		const char *name;
+	} named[] = {
+		{ KEY_UP, "Up" }, { KEY_DOWN, "Down" }, { KEY_LEFT, "Left" },
+		{ KEY_RIGHT, "Right" }, { KEY_PPAGE, "PgUp" },
+		{ KEY_NPAGE, "PgDn" }, { KEY_HOME, "Home" }, { KEY_END, "End" },
+		{ '\t', "Tab" }, { KEY_BTAB, "S-Tab" }, { ' ', "Space" },
+		{ KEY_BACKSPACE, "Bksp" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (named[i].key == key)
+			return snprintf(buf, len, "%s", named[i].name) < 0 ?
+			    "" : buf;
 	if (key >= KEY_F(1) && key <= KEY_F(12))
 		snprintf(buf, len, "F%d", key - KEY_F(0));
 	else if (key == '\n')

@@ -44,10 +44,13 @@ void
 tui_note_err(struct tui *t, const struct hd_err *err)
 {
 	char hint[sizeof(err->hint)];
+	size_t n;
 
 	snprintf(hint, sizeof(hint), "%s", err->hint);
 	hint[0] = (char)toupper((unsigned char)hint[0]);
-	tui_note(t, RO_ERROR, "%s.%s%s", err->msg, hint[0] ? " " : "", hint);
+	n = strlen(hint);
+	tui_note(t, RO_ERROR, "%s.%s%s%s", err->msg, n ? " " : "", hint,
+	    n && hint[n - 1] != '.' ? "." : "");
 }
 
 void

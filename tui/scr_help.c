@@ -88,7 +88,7 @@ help_draw(struct tui *t, struct view *v)
 		draw_text(t, 4 + i, 2, t->cols - 4, title ? RO_TITLE : RO_NORMAL,
 		    "%s", buf);
 	}
-	draw_text(t, 4, t->cols - 14, 12, RO_DIM, "%d/%d", h->l.top + 1,
+	draw_text(t, 3, t->cols - 14, 12, RO_DIM, " %d/%d ", h->l.top + 1,
 	    h->l.n);
 }
 

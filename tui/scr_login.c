@@ -80,8 +80,13 @@ login_submit(struct tui *t, struct view *v)
 	struct hd_pin *pin = l->fm.f[0].pin;
 	struct hd_err err;
 
-	if (!t->ti.present || t->ti.pin_locked || hd_logged_in(t->s))
+	if (!t->ti.present || hd_logged_in(t->s))
+		return ACT_POP;
+	if (t->ti.pin_locked) {
+		tui_note(t, RO_ERROR, "The PIN is locked; no login was tried. "
+		    "The security officer resets it: Token & keys, then R.");
 		return ACT_NONE;
+	}
 	if (hd_pin_len(pin) == 0) {
 		tui_note(t, RO_WARNING, "Type the PIN, then Enter.");
 		return ACT_NONE;
@@ -124,7 +129,7 @@ login_other(struct tui *t, struct view *v, int ch)
 static const struct binding keys[] = {
 	{ '\n', 0, "Enter", "Log in", login_submit },
 	{ 27, 0, "Esc", "Back", login_back },
-	{ 21, 0, NULL, "Erase the PIN typed so far (^U)", NULL },
+	{ 21, 0, NULL, "Erase the PIN typed so far", NULL },
 	{ 0, 0, NULL, NULL, NULL },
 };
 

@@ -28,16 +28,22 @@ pf_back(struct tui *t, struct view *v)
 	return ACT_POP;
 }
 
-/* Two entries of a new PIN must match; on mismatch both are wiped. */
+/*
+ * Fields i and i+1 hold a new PIN typed twice; on a mismatch both are
+ * wiped and the cursor goes back to the first.
+ */
 static int
-pf_pair(struct tui *t, struct field *a, struct field *b)
+pf_pair(struct tui *t, struct form *fm, int i)
 {
+	struct field *a = &fm->f[i], *b = &fm->f[i + 1];
+
 	if (hd_pin_len(a->pin) > 0 && hd_pin_equal(a->pin, b->pin))
 		return 0;
 	tui_note(t, RO_ERROR, "%s: %s; nothing was changed.", a->label,
 	    hd_pin_len(a->pin) == 0 ? "empty" : "the two entries differ");
 	hd_pin_clear(a->pin);
 	hd_pin_clear(b->pin);
+	fm->cur = i;
 	return -1;
 }
 
@@ -103,7 +109,7 @@ init_go(struct tui *t, struct view *v)
 		p->fm.cur = 0;
 		return ACT_NONE;
 	}
-	if (pf_pair(t, &f[1], &f[2]) == -1 || pf_pair(t, &f[3], &f[4]) == -1)
+	if (pf_pair(t, &p->fm, 1) == -1 || pf_pair(t, &p->fm, 3) == -1)
 		return ACT_NONE;
 	if (hd_init_token(t->s, f[0].text, f[1].pin, f[3].pin, &err) == -1) {
 		form_clear_pins(&p->fm);
@@ -118,7 +124,7 @@ init_go(struct tui *t, struct view *v)
 }
 
 static const struct binding init_keys[] = {
-	{ KEY_F(4), 0, "Enter", "Initialize (on the last field; F4 any time)",
+	{ KEY_F(4), 0, "F4", "Initialize (or Enter on the last field)",
 	  init_go },
 	{ 27, 0, "Esc", "Back", pf_back },
 	{ 0, 0, NULL, NULL, NULL },
@@ -169,7 +175,7 @@ change_go(struct tui *t, struct view *v)
 		p->fm.cur = 0;
 		return ACT_NONE;
 	}
-	if (pf_pair(t, &f[1], &f[2]) == -1)
+	if (pf_pair(t, &p->fm, 1) == -1)
 		return ACT_NONE;
 	if (hd_change_pin(t->s, f[0].pin, f[1].pin, &err) == -1) {
 		form_clear_pins(&p->fm);
@@ -185,7 +191,7 @@ change_go(struct tui *t, struct view *v)
 }
 
 static const struct binding change_keys[] = {
-	{ KEY_F(4), 0, "Enter", "Change (on the last field; F4 any time)",
+	{ KEY_F(4), 0, "F4", "Change (or Enter on the last field)",
 	  change_go },
 	{ 27, 0, "Esc", "Back", pf_back },
 	{ 0, 0, NULL, NULL, NULL },
@@ -236,7 +242,7 @@ reset_go(struct tui *t, struct view *v)
 		p->fm.cur = 0;
 		return ACT_NONE;
 	}
-	if (pf_pair(t, &f[1], &f[2]) == -1)
+	if (pf_pair(t, &p->fm, 1) == -1)
 		return ACT_NONE;
 	if (hd_reset_pin(t->s, f[0].pin, f[1].pin, &err) == -1) {
 		form_clear_pins(&p->fm);
@@ -251,7 +257,7 @@ reset_go(struct tui *t, struct view *v)
 }
 
 static const struct binding reset_keys[] = {
-	{ KEY_F(4), 0, "Enter", "Reset (on the last field; F4 any time)",
+	{ KEY_F(4), 0, "F4", "Reset (or Enter on the last field)",
 	  reset_go },
 	{ 27, 0, "Esc", "Back", pf_back },
 	{ 0, 0, NULL, NULL, NULL },

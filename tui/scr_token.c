@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tui.h"
 
@@ -99,6 +100,8 @@ draw_details(struct tui *t, const struct hd_key *k, int y, int x)
 	hd_hex(k->id, k->id_len, id, sizeof(id));
 	draw_text(t, y, x, w, RO_TITLE, "%s", k->label[0] ? k->label :
 	    "(no label)");
+	if ((int)strlen(id) > w - 12)	/* a SHA-1 CKA_ID is 40 digits */
+		snprintf(id + (w > 15 ? w - 15 : 0), 4, "...");
 	draw_text(t, y + 1, x, w, RO_NORMAL, "ID          %s", id);
 	if (!k->has_private) {
 		draw_text(t, y + 2, x, w, RO_DIM, "public key only");

@@ -182,6 +182,14 @@ test_config_rejects_duplicate_key(void **state)
 }
 
 static void
+test_config_rejects_a_second_document(void **state)
+{
+	/* an unknown key hidden in a second document must not slip by */
+	assert_refused(state, "module: /a.so\n---\nbogus: 1\n", "2:1",
+	    "only one YAML document is allowed");
+}
+
+static void
 test_config_rejects_anchor(void **state)
 {
 	assert_refused(state, "module: &m /a.so\n", "1:9",
@@ -394,6 +402,7 @@ main(void)
 		T(test_config_rejects_unknown_key),
 		T(test_config_unknown_key_reports_its_column),
 		T(test_config_rejects_duplicate_key),
+		T(test_config_rejects_a_second_document),
 		T(test_config_rejects_anchor),
 		T(test_config_rejects_alias),
 		T(test_config_rejects_nested_mapping_value),

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "testlib.h"
 
 static int
@@ -121,4 +122,44 @@ tl_write(const struct tl_env *e, const char *name, const char *text)
 	fputs(text, f);
 	fclose(f);
 	return path;
+}
+
+/* An RSA-2048 key pair made through the raw layer, on token label. */
+int
+tl_gen_rsa(const char *module, const char *token, const char *label,
+    int extractable)
+{
+	CK_BBOOL yes = CK_TRUE, ext = extractable ? CK_TRUE : CK_FALSE;
+	CK_BBOOL sens = extractable ? CK_FALSE : CK_TRUE;
+	CK_MECHANISM m = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_ULONG bits = 2048;
+	CK_BYTE e[] = { 1, 0, 1 };
+	CK_ATTRIBUTE pub[] = {
+		{ CKA_TOKEN, &yes, 1 }, { CKA_VERIFY, &yes, 1 },
+		{ CKA_MODULUS_BITS, &bits, sizeof(bits) },
+		{ CKA_PUBLIC_EXPONENT, e, sizeof(e) },
+		{ CKA_ID, (void *)label, strlen(label) },
+		{ CKA_LABEL, (void *)label, strlen(label) },
+	};
+	CK_ATTRIBUTE priv[] = {
+		{ CKA_TOKEN, &yes, 1 }, { CKA_PRIVATE, &yes, 1 },
+		{ CKA_SIGN, &yes, 1 }, { CKA_SENSITIVE, &sens, 1 },
+		{ CKA_EXTRACTABLE, &ext, 1 },
+		{ CKA_ID, (void *)label, strlen(label) },
+		{ CKA_LABEL, (void *)label, strlen(label) },
+	};
+	CK_OBJECT_HANDLE hpub, hpriv;
+	struct hd_err err;
+	struct hd_session *s = hd_open(module, &err);
+	struct hd_pin *p = tl_pin(TL_PIN);
+	int rc = -1;
+
+	if (s != NULL && hd_token_select(s, token, &err) == 0 &&
+	    hd_login(s, p, &err) == 0 &&
+	    s->fl->C_GenerateKeyPair(s->sh, &m, pub, 6, priv, 7, &hpub,
+	    &hpriv) == CKR_OK)
+		rc = 0;
+	hd_pin_free(p);
+	hd_close(s);
+	return rc;
 }

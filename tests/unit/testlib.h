@@ -22,6 +22,9 @@ void tl_rmrf(const char *dir);
 struct hd_pin *tl_pin(const char *text);
 /* Initialize the uninitialized token of a fresh store as label. */
 int tl_init_token(const char *module, const char *label);
+/* An RSA-2048 key pair with CKA_ID = CKA_LABEL = label. */
+int tl_gen_rsa(const char *module, const char *token, const char *label,
+    int extractable);
 /* The module path to test against: SoftHSM2, or the fault injector. */
 const char *tl_softhsm(void);
 const char *tl_fakep11(void);

@@ -13,6 +13,7 @@ int
 hd_session_open(struct hd_session *s, struct hd_err *err)
 {
 	CK_FLAGS rw = CKF_SERIAL_SESSION | CKF_RW_SESSION;
+	char obj[64];
 	CK_RV rv;
 
 	if (s->sh != 0)
@@ -27,7 +28,6 @@ hd_session_open(struct hd_session *s, struct hd_err *err)
 		    NULL, &s->sh);
 	if (rv != CKR_OK) {
 		s->sh = 0;
-		char obj[64];
 		snprintf(obj, sizeof(obj), "token '%s'", hd_token_name(s));
 		return hd_err_ckr(err, rv, "opening a session", obj);
 	}

@@ -6,14 +6,27 @@
 
 #include "hsmdesk.h"
 
-/* Options a verb accepts, beyond the global ones. */
+/* Options a verb accepts, beyond the global ones (opts.c's table). */
 enum {
 	OPT_JSON = 1 << 0,
 	OPT_PIN = 1 << 1,
 	OPT_SO_PIN = 1 << 2,
 	OPT_NEW_PIN = 1 << 3,
 	OPT_LABEL = 1 << 4,
+	OPT_PROFILE = 1 << 5,
+	OPT_SUBJECT = 1 << 6,
+	OPT_SAN = 1 << 7,
+	OPT_OUT = 1 << 8,
+	OPT_DER = 1 << 9,
+	OPT_FORCE = 1 << 10,
+	OPT_KEY = 1 << 11,
+	OPT_ID = 1 << 12,
+	OPT_INF = 1 << 13,
+	OPT_ALLOW_EXPORTABLE = 1 << 14,
+	OPT_YES = 1 << 15,
 };
+
+#define CLI_MAX_SAN 16
 
 struct cli {
 	const char *module;	/* resolved module path */
@@ -21,10 +34,14 @@ struct cli {
 	const char *token;
 	const char *pin_src, *so_pin_src, *new_pin_src;
 	const char *label;
-	int json, quiet, verbose;
+	const char *module_opt;
+	const char *profile, *subject, *out, *key, *id, *inf;
+	const char *san[CLI_MAX_SAN];
+	int nsan;
+	int der, force, allow_exportable, yes;
+	int json, quiet, verbose, version, help;
 	int used;		/* OPT_* bits given on the command line */
 	int stdin_taken;	/* "-" may be used by one PIN option only */
-	const char *badopt;	/* the argument getopt stopped at */
 	char **args;
 	int nargs;
 	struct hd_config cfg;
@@ -36,7 +53,12 @@ struct verb {
 	const char *usage;
 	int (*run)(struct cli *);
 	int opts;
+	int max_args;		/* words after the command */
 };
+
+/* opts.c */
+int cli_parse(struct cli *c, int argc, char **argv);
+int cli_check_opts(const struct verb *v, int used);
 
 /* main.c */
 int cli_fail(const struct hd_err *err);
@@ -62,6 +84,9 @@ int cmd_keys(struct cli *c);
 int cmd_init_token(struct cli *c);
 int cmd_change_pin(struct cli *c);
 int cmd_reset_pin(struct cli *c);
+int cmd_delete_key(struct cli *c);
+int cmd_profile(struct cli *c);
+int cmd_request(struct cli *c);
 
 /* the TUI (tui/) */
 int tui_run(struct cli *c);

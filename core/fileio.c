@@ -61,9 +61,38 @@ hd_fsync_dir(const char *path)
 	return rc;
 }
 
+/* Put tmp in place of path; without replace, an existing path wins. */
+static int
+place(const char *tmp, const char *path, int replace)
+{
+	if (replace)
+		return rename(tmp, path);
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* a file system without RENAME_NOREPLACE: link() never replaces */
+	if (link(tmp, path) == -1)
+		return -1;
+	unlink(tmp);
+	return 0;
+}
+
 int
 hd_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     struct hd_err *err)
+{
+	return hd_write_file(path, data, len, mode, 1, err);
+}
+
+/*
+ * Write data to path through a temp file in the same directory, fsynced
+ * and renamed into place.  Without replace, an existing file is an error
+ * (HD_E_IO with EEXIST) and is left as it was.
+ */
+int
+hd_write_file(const char *path, const void *data, size_t len, mode_t mode,
+    int replace, struct hd_err *err)
 {
 	char tmp[PATH_MAX];
 	int fd, saved;
@@ -80,7 +109,7 @@ hd_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path) == -1)
+	if (place(tmp, path, replace) == -1)
 		goto fail;
 	(void)hd_fsync_dir(path);
 	return 0;
@@ -91,6 +120,12 @@ fail:
 	unlink(tmp);
 	errno = saved;
 fail_noclean:
+	if (errno == EEXIST) {
+		hd_err_set(err, HD_E_USAGE, 0, "%s: exists already", path);
+		hd_err_hint(err, "choose another name, or allow overwriting "
+		    "(--force); the existing file is unchanged");
+		return -1;
+	}
 	hd_err_set(err, HD_E_IO, 0, "%s: cannot write: %s", path,
 	    strerror(errno));
 	hd_err_hint(err, "check free space and permissions; the previous "

@@ -94,6 +94,8 @@ void hd_config_free(struct hd_config *cfg);
 int hd_config_path(char *buf, size_t len, struct hd_err *err);
 int hd_data_dir(char *buf, size_t len, struct hd_err *err);
 int hd_embedded_ensure(char *conf, size_t len, struct hd_err *err);
+int hd_write_file(const char *path, const void *data, size_t len,
+    unsigned mode, int replace, struct hd_err *err);
 
 /* ---- module and tokens (module.c, token.c) ----------------------------- */
 
@@ -161,10 +163,113 @@ struct hd_key {
 	int has_private, has_public, has_cert;
 	enum hd_tri sensitive, extractable, never_extractable;
 	enum hd_tri always_sensitive, local, can_sign;
+	int id_random;		/* CKA_ID could not be set to the key's hash */
 };
 
 int hd_keys(struct hd_session *s, struct hd_key **keys, size_t *n,
     struct hd_err *err);
 void hd_hex(const unsigned char *in, size_t n, char *out, size_t outlen);
+
+/* ---- key pairs (keygen.c) ---------------------------------------------- */
+
+/* Progress of a long operation; a non-zero return asks to cancel. */
+typedef int (*hd_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+struct hd_profile;
+int hd_keygen(struct hd_session *s, const struct hd_profile *p,
+    const char *label, hd_progress_fn progress, void *arg, struct hd_key *out,
+    struct hd_err *err);
+int hd_key_find(struct hd_session *s, const char *label, const char *idhex,
+    struct hd_key *out, struct hd_err *err);
+int hd_key_delete(struct hd_session *s, const struct hd_key *k,
+    struct hd_err *err);
+int hd_hex_decode(const char *hex, unsigned char *out, size_t max,
+    size_t *n);
+
+/* ---- request profiles (profile.c, inf.c, dn.c) -------------------------- */
+
+enum hd_keytype { HD_KEY_RSA, HD_KEY_EC };
+
+#define HD_DN_MAX 16
+#define HD_LIST_MAX 16
+
+/* One relative distinguished name: "CN", "O", "OU", "L", "ST", "C",
+ * "emailAddress", "serialNumber", ... or a dotted OID. */
+struct hd_rdn {
+	char type[32];
+	char value[256];	/* UTF-8; "" = required, asked at request time */
+};
+
+/* X.509 key usage bits, RFC 5280 §4.2.1.3 (OpenSSL's KU_* values). */
+enum {
+	HD_KU_DIGITAL_SIGNATURE = 0x0080, HD_KU_NON_REPUDIATION = 0x0040,
+	HD_KU_KEY_ENCIPHERMENT = 0x0020, HD_KU_DATA_ENCIPHERMENT = 0x0010,
+	HD_KU_KEY_AGREEMENT = 0x0008, HD_KU_KEY_CERT_SIGN = 0x0004,
+	HD_KU_CRL_SIGN = 0x0002,
+};
+
+struct hd_profile {
+	char name[64];
+	char description[256];
+	char path[4096];		/* the file it came from */
+	enum hd_keytype type;
+	unsigned bits;			/* RSA: 2048, 3072, 4096 */
+	char curve[8];			/* EC: "P-256", "P-384" */
+	char label[129];		/* template: {date}, {cn} */
+	int exportable;
+	struct hd_rdn subject[HD_DN_MAX];	/* in conventional order */
+	size_t nsubject;
+	char hash[8];			/* "sha256", "sha384", "sha512" */
+	unsigned key_usage;		/* HD_KU_* bits */
+	char eku[HD_LIST_MAX][64];	/* names (codeSigning) or OIDs */
+	size_t neku;
+	char san[HD_LIST_MAX][256];	/* "email:x", "DNS:x", "URI:x", "IP:x" */
+	size_t nsan;
+	char cert_template[128];	/* INF [RequestAttributes] */
+	char ignored[HD_LIST_MAX][64];	/* INF keys without meaning here */
+	size_t nignored;
+};
+
+int hd_profile_load(struct hd_profile *p, const char *path,
+    struct hd_err *err);
+int hd_profile_find(struct hd_profile *p, const char *name_or_path,
+    struct hd_err *err);
+int hd_profile_list(struct hd_profile **list, size_t *n, struct hd_err *err);
+int hd_profile_to_yaml(const struct hd_profile *p, char **out,
+    struct hd_err *err);
+int hd_inf_load(struct hd_profile *p, const char *path, int allow_exportable,
+    struct hd_err *err);
+int hd_profile_set_subject(struct hd_profile *p, const char *dn,
+    struct hd_err *err);
+int hd_profile_add_san(struct hd_profile *p, const char *san,
+    struct hd_err *err);
+int hd_profile_ready(const struct hd_profile *p, struct hd_err *err);
+int hd_profile_label(const struct hd_profile *p, char *buf, size_t len);
+int hd_dn_parse(const char *text, struct hd_rdn *rdn, size_t max, size_t *n,
+    struct hd_err *err);
+void hd_dn_order(struct hd_rdn *rdn, size_t n);
+int hd_dn_format(const struct hd_rdn *rdn, size_t n, char *buf, size_t len);
+
+/* ---- certificate signing requests (csr.c) ------------------------------ */
+
+struct hd_csr {
+	unsigned char *der;
+	size_t len;
+	char sha256[65];	/* of the DER, lower-case hex */
+	char subject[1024];	/* as encoded, "C=US, ..., CN=x" */
+};
+
+int hd_csr_make(struct hd_session *s, const struct hd_profile *p,
+    const struct hd_key *k, struct hd_csr *out, struct hd_err *err);
+int hd_csr_write(const struct hd_csr *c, const char *path, int der,
+    int replace, struct hd_err *err);
+void hd_csr_free(struct hd_csr *c);
+
+/* ---- key ceremony record (ceremony.c) ---------------------------------- */
+
+int hd_ceremony_text(struct hd_session *s, const struct hd_profile *p,
+    const struct hd_key *k, const struct hd_csr *c, const char *csr_path,
+    char **out, struct hd_err *err);
+int hd_ceremony_path(const char *csr_path, char *buf, size_t len);
 
 #endif

@@ -41,6 +41,41 @@ const char *hd_token_name(const struct hd_session *s);
 int hd_session_open(struct hd_session *s, struct hd_err *err);
 void hd_session_close(struct hd_session *s);
 
+/* p11.c: small raw helpers shared by the core files */
+#define HD_MAX_OBJECTS 4096
+enum hd_tri hd_attr_bool(struct hd_session *s, CK_OBJECT_HANDLE h,
+    CK_ATTRIBUTE_TYPE type);
+long hd_attr_bytes(struct hd_session *s, CK_OBJECT_HANDLE h,
+    CK_ATTRIBUTE_TYPE type, void *buf, size_t len);
+int hd_find(struct hd_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG ntmpl,
+    CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *n, struct hd_err *err);
+int hd_find_class(struct hd_session *s, CK_OBJECT_CLASS cls,
+    CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *n, struct hd_err *err);
+int hd_find_by_id(struct hd_session *s, CK_OBJECT_CLASS cls,
+    const unsigned char *id, size_t idlen, CK_OBJECT_HANDLE *out,
+    struct hd_err *err);
+
+/* keys.c: reading a key's description from its objects */
+void hd_key_init(struct hd_key *k);
+void hd_key_ident(struct hd_session *s, CK_OBJECT_HANDLE h, struct hd_key *k);
+void hd_key_type_size(struct hd_session *s, CK_OBJECT_HANDLE h,
+    struct hd_key *k);
+void hd_key_private_attrs(struct hd_session *s, CK_OBJECT_HANDLE h,
+    struct hd_key *k);
+
+/* pubkey.c */
+struct evp_pkey_st;
+struct evp_pkey_st *hd_object_pubkey(struct hd_session *s,
+    CK_OBJECT_HANDLE h);
+int hd_key_id(struct evp_pkey_st *pk, unsigned char id[20]);
+
+/* signer.c: the token key as libp11's signing EVP_PKEY */
+struct hd_signer;
+struct hd_signer *hd_signer_open(struct hd_session *s, const struct hd_key *k,
+    struct hd_err *err);
+struct evp_pkey_st *hd_signer_pkey(struct hd_signer *g);
+void hd_signer_close(struct hd_signer *g);
+
 /* uri.c: RFC 7512 token matching */
 int hd_uri_match(const char *uri, const struct hd_token_info *ti,
     struct hd_err *err);

@@ -91,6 +91,27 @@ slurp(const char *path)
 	return buf;
 }
 
+/* The first differing line, both ways (cmocka cuts long messages). */
+static void
+show_diff(const char *want, const char *got)
+{
+	int line = 1;
+	size_t wl, gl;
+
+	while (*want != '\0' || *got != '\0') {
+		wl = strcspn(want, "\n");
+		gl = strcspn(got, "\n");
+		if (wl != gl || strncmp(want, got, wl) != 0) {
+			fprintf(stderr, "line %d\n  want: %.*s\n  got:  %.*s\n",
+			    line, (int)wl, want, (int)gl, got);
+			return;
+		}
+		want += wl + (want[wl] != '\0');
+		got += gl + (got[gl] != '\0');
+		line++;
+	}
+}
+
 static void
 compare(const char *name, const char *got)
 {
@@ -109,9 +130,9 @@ compare(const char *name, const char *got)
 	if ((want = slurp(path)) == NULL)
 		fail_msg("%s: missing; run make update-screens", path);
 	if (strcmp(want, got) != 0) {
-		print_error("--- expected %s\n%s--- got\n%s", path, want, got);
+		show_diff(want, got);
 		free(want);
-		fail_msg("screen %s differs", name);
+		fail_msg("screen %s differs from %s", name, path);
 	}
 	free(want);
 }

@@ -380,6 +380,313 @@ need_fakep11() {
 	    "BUILD=build-asan SAN=1 unit); fault test not run"
 }
 
+# ---- the terminal UI under tmux ---------------------------------------------------
+#
+# The real binary in a detached tmux pane, driven with send-keys and read
+# with capture-pane.  One tmux server per script (socket hsmdesk-e2e-PID,
+# no tmux.conf) is started by tui_server_start and killed on exit.  Each
+# tui_start runs hsmdesk in a new 80x24 session inside a small sh wrapper
+# that records, in $TUI_RUN: stty.before, pid (hsmdesk's own), status,
+# stty.after; then prints "E2E-EXIT <status>" and becomes an interactive
+# shell (prompt "e2e$ "), so a test can prove the terminal still takes a
+# command line.  The wrapper uses job control (set -m) as a login shell
+# would: hsmdesk is alone in the terminal's foreground process group, so
+# ^C reaches it and not the wrapper.  The program's environment is built
+# from nothing (env -i): the test's HOME, XDG_* and SOFTHSM2_CONF, and
+# TERM=xterm-256color, LANG=LC_ALL=C.UTF-8 -- never the caller's.
+#
+# Every capture taken is appended to $TUI_RUN/captures, so a test can ask
+# whether a secret was ever on screen (expect_never_on_screen).
+
+TUI_SOCK=hsmdesk-e2e-$$
+TUI_SOCK_PATH=
+TUI_SESSION=
+TUI_RUN=
+TUI_N=0
+TUI_SCREEN=
+TUI_STATUS=
+TUI_WAIT_MS=50		# polling interval of the wait_* helpers
+
+tm() {
+	tmux -L "$TUI_SOCK" -f /dev/null "$@"
+}
+
+# Single-quote for sh (the wrapper and tmux's default-shell, /bin/sh).
+_sq() {
+	printf "'%s'" "${1//\'/\'\\\'\'}"
+}
+
+# Start this script's tmux server; kill it (and the scratch dir) on exit.
+tui_server_start() {
+	if ! command -v tmux >/dev/null; then
+		_result not-ok "tui: tmux not found (Debian package tmux)"
+		exit 1
+	fi
+	trap 'tmux -L "$TUI_SOCK" kill-server >/dev/null 2>&1
+	    [[ -n $TUI_SOCK_PATH ]] && rm -f "$TUI_SOCK_PATH"
+	    rm -rf "$E2E_ROOT"' EXIT
+	tm start-server \; set -g exit-empty off \
+	    \; set -g default-terminal xterm-256color \
+	    \; set -g default-shell /bin/sh \
+	    \; set -g remain-on-exit on \
+	    \; set -g history-limit 5000 >/dev/null 2>&1 || {
+		_result not-ok "tui: could not start a tmux server (-L $TUI_SOCK)"
+		exit 1
+	}
+	# kill-server leaves the socket file behind
+	TUI_SOCK_PATH=$(tm display-message -p '#{socket_path}' 2>/dev/null)
+}
+
+# End the current session (its processes get SIGHUP).
+tui_stop() {
+	[[ -n $TUI_SESSION ]] && tm kill-session -t "$TUI_SESSION" >/dev/null 2>&1
+	TUI_SESSION=
+	return 0
+}
+
+# tui_start [ARGS...]: hsmdesk ARGS in a new 80x24 session.  Sets TUI_RUN,
+# TUI_SESSION and TUI_T0 (EPOCHREALTIME just before the session began).
+tui_start() {
+	local v cmd a env=() args=""
+	tui_stop
+	TUI_N=$((TUI_N + 1))
+	TUI_RUN=$T_DIR/tui.$TUI_N
+	TUI_SESSION=hd${BASHPID}_$TUI_N
+	TUI_SCREEN=
+	TUI_STATUS=
+	mkdir -p "$TUI_RUN" || t_abort "mkdir $TUI_RUN failed"
+	: >"$TUI_RUN/captures"
+	# the subshell of t_run removes $T_DIR on exit: end the session first
+	trap 'tui_stop; rm -rf "$T_DIR"' EXIT
+	for a in "$@"; do
+		args+=" $(_sq "$a")"
+	done
+	cat >"$TUI_RUN/run.sh" <<-WRAPPER
+		set -m
+		trap : INT
+		d=$(_sq "$TUI_RUN")
+		cd $(_sq "$T_DIR") || exit 1
+		stty -a >"\$d/stty.before" 2>&1
+		sh -c 'echo \$\$ >"\$1/pid"; shift; exec "\$@"' sh "\$d" $(_sq "$HD_BIN")$args
+		echo \$? >"\$d/status.tmp"
+		stty -a >"\$d/stty.after" 2>&1
+		mv "\$d/status.tmp" "\$d/status"
+		echo "E2E-EXIT \$(cat "\$d/status")"
+		PS1='e2e\$ ' exec sh -i
+	WRAPPER
+	env=(PATH=/usr/local/bin:/usr/bin:/bin TERM=xterm-256color
+	    LANG=C.UTF-8 LC_ALL=C.UTF-8 TMPDIR="$T_DIR")
+	for v in HOME XDG_CONFIG_HOME XDG_DATA_HOME SOFTHSM2_CONF \
+	    HSMDESK_MODULE HSMDESK_FAKEP11_FAULT HSMDESK_FAKEP11_MODULE \
+	    ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do
+		[[ -n ${!v+x} ]] && env+=("$v=${!v}")
+	done
+	cmd="exec env -i"
+	for v in "${env[@]}"; do
+		cmd+=" $(_sq "$v")"
+	done
+	cmd+=" /bin/sh $(_sq "$TUI_RUN/run.sh")"
+	# shellcheck disable=SC2034	# read by the tests (time to first frame)
+	TUI_T0=$EPOCHREALTIME
+	tm new-session -d -s "$TUI_SESSION" -x 80 -y 24 "$cmd" ||
+	    t_abort "tmux new-session failed"
+}
+
+# Capture the pane (as text, trailing blanks cut) into TUI_SCREEN; with
+# "all" (or TUI_CAPTURE=all), the scroll-back history too, wrapped lines
+# joined.
+tui_capture() {
+	if [[ ${1:-${TUI_CAPTURE:-}} == all ]]; then
+		TUI_SCREEN=$(tm capture-pane -p -J -S - -t "$TUI_SESSION" 2>&1)
+	else
+		TUI_SCREEN=$(tm capture-pane -p -t "$TUI_SESSION" 2>&1)
+	fi
+	printf '%s\n----\n' "$TUI_SCREEN" >>"$TUI_RUN/captures"
+}
+
+# Line N (from 0) of the last capture.
+tui_line() {
+	sed -n "$(($1 + 1))p" <<<"$TUI_SCREEN"
+}
+
+_now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# tui_wait_until SECONDS CMD...: capture every TUI_WAIT_MS until CMD
+# (which may look at TUI_SCREEN) succeeds.  1 on timeout.
+tui_wait_until() {
+	local secs=$1 end
+	shift
+	end=$(($(_now_ms) + secs * 1000))
+	while :; do
+		tui_capture
+		"$@" && return 0
+		(($(_now_ms) >= end)) && return 1
+		sleep "0.$(printf '%03d' "$TUI_WAIT_MS")"
+	done
+}
+
+_has_text() { grep -Fq -- "$1" <<<"$TUI_SCREEN"; }
+_has_re() { grep -Eq -- "$1" <<<"$TUI_SCREEN"; }
+_lacks_text() { ! grep -Fq -- "$1" <<<"$TUI_SCREEN"; }
+
+# wait_for TEXT [SECONDS]: until the screen shows TEXT; else a failure.
+wait_for() {
+	tui_wait_until "${2:-10}" _has_text "$1" && return 0
+	fail "timed out after ${2:-10}s waiting for '$1' on screen"
+	return 1
+}
+
+# wait_for_re REGEX [SECONDS]: the same with an extended regex.
+wait_for_re() {
+	tui_wait_until "${2:-10}" _has_re "$1" && return 0
+	fail "timed out after ${2:-10}s waiting for /$1/ on screen"
+	return 1
+}
+
+# wait_gone TEXT [SECONDS]: until TEXT is no longer on screen.
+wait_gone() {
+	tui_wait_until "${2:-10}" _lacks_text "$1" && return 0
+	fail "timed out after ${2:-10}s waiting for '$1' to leave the screen"
+	return 1
+}
+
+# Keys by tmux name (Enter Tab Escape F1 Up C-c ...) or text, as given.
+tui_keys() {
+	tm send-keys -t "$TUI_SESSION" "$@"
+}
+
+# Text typed literally, character by character.
+tui_type() {
+	tm send-keys -t "$TUI_SESSION" -l -- "$1"
+}
+
+tui_pid() {
+	cat "$TUI_RUN/pid" 2>/dev/null
+}
+
+# The hsmdesk process is alive and the wrapper has not seen it exit.
+tui_running() {
+	local pid
+	pid=$(tui_pid)
+	[[ -n $pid && ! -e $TUI_RUN/status ]] && kill -0 "$pid" 2>/dev/null
+}
+
+_tui_exited() { [[ -e $TUI_RUN/status ]]; }
+
+# tui_wait_exit [SECONDS]: until the wrapper recorded the exit status
+# (TUI_STATUS; empty on timeout).  Ends with a capture including history.
+tui_wait_exit() {
+	local secs=${1:-10}
+	TUI_STATUS=
+	if tui_wait_until "$secs" _tui_exited; then
+		TUI_STATUS=$(<"$TUI_RUN/status")
+		TUI_CAPTURE=all tui_wait_until 5 _has_text "E2E-EXIT $TUI_STATUS" ||
+		    fail "the pane does not show the wrapper's 'E2E-EXIT' line"
+	else
+		fail "hsmdesk did not exit within ${secs}s"
+	fi
+	tui_capture all
+	[[ -n $TUI_STATUS ]]
+}
+
+# expect_tui_exit STATUS [SECONDS]: hsmdesk exits with STATUS, the terminal
+# modes (stty -a) are as before it started, no sanitizer report, no core.
+expect_tui_exit() {
+	local want=$1 secs=${2:-10}
+	tui_wait_exit "$secs" || return 0
+	[[ $TUI_STATUS == "$want" ]] ||
+	    fail "expected exit status $want, got $TUI_STATUS"
+	expect_stty_restored
+	expect_no_sanitizer
+	if compgen -G "$T_DIR/core*" >/dev/null; then
+		fail "a core file was written: $(echo "$T_DIR"/core*)"
+	fi
+	return 0
+}
+
+expect_stty_restored() {
+	local d
+	if [[ ! -s $TUI_RUN/stty.before || ! -s $TUI_RUN/stty.after ]]; then
+		fail "stty -a before/after not recorded"
+		return 0
+	fi
+	d=$(diff "$TUI_RUN/stty.before" "$TUI_RUN/stty.after") ||
+	    fail "$(printf 'stty -a after hsmdesk differs from before:\n%s' \
+	    "$(_indent <<<"$d")")"
+	return 0
+}
+
+# The pane (with history, after exit) shows no sanitizer report.
+expect_no_sanitizer() {
+	local l
+	l=$(grep -E 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
+	    <<<"$TUI_SCREEN" | head -n 3)
+	[[ -z $l ]] || fail "$(printf 'sanitizer report in the pane:\n%s' \
+	    "$(_indent <<<"$l")")"
+	return 0
+}
+
+# The shell the wrapper left behind takes a command line and echoes it.
+expect_prompt_usable() {
+	# shellcheck disable=SC2016	# expanded by that shell, not here
+	tui_keys -l 'echo "$((40+2))ok"'
+	tui_keys Enter
+	tui_wait_until 5 _has_re '^42ok$' ||
+	    fail "the shell after hsmdesk did not run a typed command"
+	return 0
+}
+
+expect_screen() {	# expect_screen REGEX [WHAT]
+	_has_re "$1" || fail "${2:-screen does not match /$1/}"
+	return 0
+}
+
+expect_screen_no() {	# expect_screen_no REGEX [WHAT]
+	! _has_re "$1" || fail "${2:-screen matches /$1/}"
+	return 0
+}
+
+# TEXT never appeared in any capture of this run.
+expect_never_on_screen() {	# expect_never_on_screen TEXT [WHAT]
+	local n what=${2:-"'$1'"}
+	n=$(grep -Fc -- "$1" "$TUI_RUN/captures")
+	((n == 0)) || fail "$what appeared on screen ($n capture line(s))"
+	return 0
+}
+
+# wait_title NAME [SECONDS]: the title line names screen NAME.
+wait_title() {
+	wait_for_re "^ hsmdesk [^ ]+ (—|-) $1\$" "${2:-10}"
+}
+
+# A pid that no longer runs (gone, or a zombie nobody reaped yet).
+pid_gone() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 0
+	st=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[[ $st == Z || $st == X ]]
+}
+
+# check, with the last capture added to the details of a failure.
+tui_check() {
+	if ((${#_FAILS[@]} > 0)); then
+		_FAILS+=("$(_excerpt "last capture (${TUI_SESSION:-no session})" \
+		    "$(sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' <<<"$TUI_SCREEN")")")
+	fi
+	check "$@"
+}
+
+# tui_bail DESC: close the check DESC (failed) and end the test here; the
+# later checks of this test, which need the state it failed to reach, are
+# not run.
+tui_bail() {
+	tui_check "$@"
+	exit 0
+}
+
 # ---- the end -------------------------------------------------------------------
 
 # Print the summary; exit 1 if anything failed or nothing ran.

@@ -1,0 +1,434 @@
+#!/usr/bin/env bash
+#
+# End-to-end tests of the terminal UI: the real binary ($HSMDESK_BUILD/
+# hsmdesk) in a detached 80x24 tmux pane, driven with send-keys as a person
+# would type, read back with capture-pane, against throwaway SoftHSM2
+# stores.  Each run records its exit status and `stty -a` before and after
+# (lib.bash, tui_start), so a test can tell that the terminal was restored.
+#
+#   make BUILD=build-asan SAN=1 unit
+#   HSMDESK_BUILD=$PWD/build-asan HSMDESK_TOP=$PWD bash tests/e2e/tui.sh
+#
+# Waits poll the pane every 50 ms (wait_for, wait_title); nothing sleeps
+# for a fixed time to wait for a state.  HSMDESK_TEST_SEED fixes the key
+# mash of t_mash (its seed is printed in that test's line).
+# shellcheck disable=SC2317,SC2119	# t_* called through t_run; tui_start takes no args here
+
+# shellcheck source=lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+
+SO=83927461 UP=57319284 WRONG=90817263
+LABEL=tui-e2e
+
+tui_server_start
+
+# ---- helpers of this file ---------------------------------------------------------
+
+# _frame_problem W H: the first thing wrong with the main menu drawn at
+# W x H (in the last capture), or nothing.
+_frame_problem() {
+	local w=$1 h=$2 top bot i line n item
+	n=$(wc -l <<<"$TUI_SCREEN")
+	((n == h)) || { echo "the capture has $n lines, not $h"; return; }
+	line=$(tui_line 0)
+	[[ $line =~ ^\ hsmdesk\ [^\ ]+\ (—|-)\ Main\ menu$ ]] ||
+	    { echo "line 0 is not the menu's title: '$line'"; return; }
+	top="┌$(printf '─%.0s' $(seq $((w - 2))))┐"
+	bot="└$(printf '─%.0s' $(seq $((w - 2))))┘"
+	[[ $(tui_line 3) == "$top" ]] ||
+	    { echo "line 3 is not the box's top edge, $w wide"; return; }
+	[[ $(tui_line $((h - 3))) == "$bot" ]] ||
+	    { echo "line $((h - 3)) is not the box's bottom edge, $w wide"; return; }
+	for ((i = 4; i < h - 3; i++)); do
+		line=$(tui_line "$i")
+		[[ ${#line} -eq $w && $line == │*│ ]] ||
+		    { echo "line $i is not a box side to side ($w wide): '$line'"; return; }
+	done
+	for item in "1    Log in" "2    Generate key pair" "3    Export CSR" \
+	    "4    Import certificate" "5    Find by thumbprint" \
+	    "6    Sign files" "t    Token & keys" "h    Help" "q    Quit"; do
+		_has_text "$item" || { echo "menu entry '$item' missing"; return; }
+	done
+	[[ $(tui_line $((h - 1))) == *"libsofthsm2.so | "* ]] ||
+	    { echo "the last line is not the status bar"; return; }
+	_has_text "Terminal too small" && echo "'Terminal too small' left over"
+}
+
+_frame_ok() {
+	[[ -z $(_frame_problem "$@") ]]
+}
+
+# expect_menu_frame W H: wait for the menu drawn whole at W x H.
+expect_menu_frame() {
+	local p
+	tui_wait_until 10 _frame_ok "$1" "$2" && return 0
+	p=$(_frame_problem "$1" "$2")
+	fail "the menu at $1x$2 is not drawn whole: $p"
+}
+
+# The status bar (last line) says "| logged in" (not "not logged in").
+_status_logged_in() {
+	[[ $(tail -n 1 <<<"$TUI_SCREEN") =~ \|\ logged\ in ]]
+}
+
+# The help screen's " N/M " position, or nothing.
+_help_pos() {
+	grep -Eo ' [0-9]+/[0-9]+ ' <<<"$TUI_SCREEN" | head -n 1
+}
+
+_help_moved() {
+	[[ $(_help_pos) != "$1" ]]
+}
+
+_prev_screen=
+_stable() {
+	if [[ -n $_prev_screen && $TUI_SCREEN == "$_prev_screen" ]]; then
+		return 0
+	fi
+	_prev_screen=$TUI_SCREEN
+	return 1
+}
+
+# ---- 1. first run --------------------------------------------------------------------
+
+t_first_run() {
+	unset SOFTHSM2_CONF	# the embedded store under XDG_DATA_HOME
+	tui_start
+	wait_title "Initialize token" || tui_bail "an empty store opens on Initialize token"
+	expect_screen 'This token is empty'
+	expect_screen 'Token label'
+	[[ -d $XDG_DATA_HOME/hsmdesk/softhsm/tokens ]] ||
+	    fail "no embedded store at $XDG_DATA_HOME/hsmdesk/softhsm"
+	tui_check "first run, no SOFTHSM2_CONF: the embedded store is made and Initialize token opens"
+
+	tui_type "$LABEL"
+	wait_for_re "Token label +$LABEL" || tui_bail "the label typed shows in its field"
+	tui_keys Tab
+	tui_type "$SO"
+	wait_for_re 'SO PIN +\*{8}' || tui_bail "the SO PIN shows as a mask"
+	tui_keys Tab
+	tui_type "$SO"
+	wait_for_re 'SO PIN again +\*{8}' || tui_bail "SO PIN again shows as a mask"
+	tui_keys Tab
+	tui_type "$UP"
+	wait_for_re 'User PIN +\*{8}' || tui_bail "the user PIN shows as a mask"
+	tui_keys Tab
+	tui_type "$UP"
+	wait_for_re 'User PIN again +\*{8}' || tui_bail "User PIN again shows as a mask"
+	tui_keys Enter
+	wait_for "Token '$LABEL' initialized" || tui_bail "Enter initializes the token"
+	wait_title "Main menu"
+	expect_screen "Token '$LABEL': not logged in"
+	[[ $(tail -n 1 <<<"$TUI_SCREEN") =~ \'$LABEL\'\ [0-9a-f]{16} ]] ||
+	    fail "the status bar does not show '$LABEL' and its serial"
+	tui_check "label, SO PIN twice, user PIN twice: 'initialized', the menu, the label in the status bar"
+
+	tui_keys q
+	expect_tui_exit 0
+	tui_check "q quits: status 0, stty -a as before, no sanitizer report"
+
+	expect_never_on_screen "$SO" "the SO PIN"
+	expect_never_on_screen "$UP" "the user PIN"
+	tui_check "the PINs typed are never on screen ($(grep -c '^----$' \
+	    "$TUI_RUN/captures") captures checked)"
+
+	UP=$UP run_hsmdesk keys --pin env:UP
+	expect_status 0
+	expect_stdout_match '^LABEL '
+	check "the token made in the TUI opens with the user PIN typed there (CLI)"
+}
+
+# ---- 2, 3. log in; token & keys ------------------------------------------------------
+
+t_login_token() {
+	store_init_token L "$SO" "$UP"
+	p11tool --token-label L --login --pin "$UP" --keypairgen \
+	    --key-type rsa:2048 --label signing-key --id 01
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens on an initialized token"
+
+	tui_keys t
+	wait_title "Token & keys" || tui_bail "t opens Token & keys"
+	wait_for_re 'Serial +[0-9a-f]{16}'
+	expect_screen 'Label +L( |$)' "no 'Label L'"
+	expect_screen 'PIN +[a-z]' "no 'PIN <state>'"
+	expect_screen 'Login +not logged in' "no 'Login not logged in'"
+	expect_screen 'KEY +TYPE +NO-EXPORT' "no key list header"
+	tui_keys Escape
+	wait_title "Main menu"
+	tui_check "t: Label, Serial, PIN state and the key list; Esc back to the menu"
+
+	tui_keys 1
+	wait_title "Log in" || tui_bail "1 opens Log in"
+	wait_for "PIN state"
+	tui_type "$WRONG"
+	wait_for_re '> PIN +\*{8}' || tui_bail "the PIN typed shows as a mask"
+	tui_keys Enter
+	wait_for "PIN incorrect" || tui_bail "a wrong PIN says 'PIN incorrect'"
+	local row
+	row=$(grep -F '> PIN' <<<"$TUI_SCREEN")
+	[[ -n $row && $row != *'*'* ]] ||
+	    fail "the PIN field is not empty after a wrong PIN: '$row'"
+	_status_logged_in && fail "the status bar says logged in after a wrong PIN"
+	expect_never_on_screen "$WRONG" "the wrong PIN"
+	tui_check "a wrong PIN: 'PIN incorrect', the field emptied, the PIN never shown"
+
+	tui_type "$UP"
+	wait_for_re '> PIN +\*{8}' || tui_bail "the PIN typed shows as a mask"
+	tui_keys Enter
+	wait_for "Logged in" || tui_bail "the right PIN logs in"
+	wait_title "Main menu"
+	expect_screen "Token 'L': logged in"
+	_status_logged_in || fail "the status bar does not say 'logged in'"
+	tui_check "the right PIN: 'Logged in', back at the menu, the status bar says logged in"
+
+	tui_keys t
+	wait_title "Token & keys" || tui_bail "t opens Token & keys"
+	wait_for_re 'Login +logged in'
+	wait_for_re 'signing-key +[^ ]+ +yes( |$)'
+	expect_screen 'signing-key +RSA.?2048' "signing-key is not shown as RSA 2048"
+	expect_screen 'extractable no' "the details do not say 'extractable no'"
+	tui_keys Escape
+	wait_title "Main menu"
+	tui_check "logged in, t lists signing-key with NO-EXPORT yes; Esc back"
+
+	tui_keys q
+	expect_tui_exit 0
+	tui_check "q quits: status 0, stty -a as before, no sanitizer report"
+
+	expect_never_on_screen "$UP" "the user PIN"
+	expect_never_on_screen "$WRONG" "the wrong PIN"
+	tui_check "no PIN typed was ever on screen"
+}
+
+# ---- 4. Ctrl-C -----------------------------------------------------------------------
+
+t_ctrl_c() {
+	store_init_token L "$SO" "$UP"
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	tui_keys C-c
+	expect_tui_exit 130
+	# stderr is the terminal again after exit (so the sanitizer check above
+	# would see a report)
+	expect_screen '^hsmdesk: interrupted' "no 'hsmdesk: interrupted' on the terminal after exit"
+	expect_prompt_usable
+	tui_check "^C at the menu: status 130, stty -a as before, 'interrupted' on stderr, the shell prompt works"
+
+	local part=${UP:0:6}
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	tui_keys 1
+	wait_for "PIN state" || tui_bail "1 opens Log in"
+	tui_type "$part"
+	wait_for_re '> PIN +\*{8}' || tui_bail "the PIN typed shows as a mask"
+	tui_keys C-c
+	expect_tui_exit 130
+	expect_prompt_usable
+	expect_never_on_screen "$part" "the half-typed PIN"
+	tui_check "^C on Log in with a PIN half typed: status 130, terminal restored, prompt works"
+}
+
+# ---- 5. SIGTERM, SIGHUP -------------------------------------------------------------
+
+t_signals() {
+	local pid
+	store_init_token L "$SO" "$UP"
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	pid=$(tui_pid)
+	kill -TERM "$pid"
+	expect_tui_exit 143
+	expect_prompt_usable
+	tui_check "SIGTERM: status 143, stty -a as before, prompt works"
+
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	pid=$(tui_pid)
+	kill -HUP "$pid"
+	expect_tui_exit 129
+	pid_gone "$pid" || fail "process $pid still runs"
+	tui_check "SIGHUP (kill): status 129, stty -a as before, no core"
+
+	# the terminal itself going away: the pane's pty is closed
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	pid=$(tui_pid)
+	tui_stop
+	local i
+	for ((i = 0; i < 200; i++)); do
+		pid_gone "$pid" && break
+		sleep 0.05
+	done
+	pid_gone "$pid" || fail "hsmdesk ($pid) still runs 10 s after its terminal closed"
+	compgen -G "$T_DIR/core*" >/dev/null && fail "a core file was written"
+	check "the terminal closed (tmux kill-session): hsmdesk exits, no core"
+}
+
+# ---- 6. resize ----------------------------------------------------------------------
+
+t_resize() {
+	store_init_token L "$SO" "$UP"
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	expect_menu_frame 80 24
+	tui_check "at 80x24 the menu is drawn whole"
+
+	tm resize-window -t "$TUI_SESSION" -x 20 -y 5
+	wait_for "Terminal too small"
+	tui_check "resized to 20x5: 'Terminal too small'"
+
+	tm resize-window -t "$TUI_SESSION" -x 80 -y 24
+	expect_menu_frame 80 24
+	tui_check "back to 80x24: the menu again, intact"
+
+	tm resize-window -t "$TUI_SESSION" -x 160 -y 50
+	expect_menu_frame 160 50
+	tui_check "at 160x50 the menu is drawn and the box fills the terminal"
+
+	tm resize-window -t "$TUI_SESSION" -x 80 -y 24
+	expect_menu_frame 80 24
+	tui_keys q
+	expect_tui_exit 0
+	tui_check "q after the resizes (back at 80x24): status 0, stty -a as before"
+}
+
+# ---- 7, 8. help, a step not built --------------------------------------------------
+
+t_help() {
+	local key pos i
+	store_init_token L "$SO" "$UP"
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	for key in F1 h; do
+		tui_keys "$key"
+		wait_title "Help" || tui_bail "$key opens Help"
+		wait_for_re '1 +l +Log in'
+		for ((i = 0; i < 8; i++)); do
+			_has_re 'c +Change PIN' && break
+			pos=$(_help_pos)
+			tui_keys NPage
+			tui_wait_until 3 _help_moved "$pos" || break
+		done
+		expect_screen 'c +Change PIN' "Help never shows the 'c Change PIN' binding (paging with PgDn)"
+		tui_keys Escape
+		wait_title "Main menu"
+		tui_check "$key: Help lists 'Log in' and 'Change PIN' bindings; Esc returns"
+	done
+
+	tui_keys 2
+	wait_for "not built yet" || tui_bail "2 says 'not built yet'"
+	expect_screen 'Generate key pair'
+	tui_keys Escape
+	wait_title "Main menu"
+	tui_check "2: a step not built says 'not built yet'; Esc returns"
+
+	tui_keys q
+	expect_tui_exit 0
+	tui_check "q quits: status 0, stty -a as before, no sanitizer report"
+}
+
+# ---- 9. key mash ---------------------------------------------------------------------
+
+# One unit of the mash (one or two keys) into the array MASH.
+#
+# Left out on purpose, as they end the program by design: q, Esc and F10
+# at the main menu (Quit), and Enter on the menu's Quit entry.  So Escape
+# only comes after a key that makes it safe: "F1 Escape" (F1 opens Help
+# over any screen, Escape closes it) and "t Escape" (at the menu t opens
+# Token & keys, which Escape closes; on any other screen t does nothing or
+# is typed into a field, and Escape goes back one screen, never past the
+# menu).  The keys that move the menu cursor down (Down, j) only come
+# followed by Up/k, which keeps the menu cursor on its first entry.  C-c,
+# C-z and C-\ are signals, not keys.
+_mash_unit() {
+	local letters=abcdefghijklmnoprstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 c
+	case $((RANDOM % 24)) in
+	[0-7])
+		c=${letters:RANDOM%${#letters}:1}
+		if [[ $c == j ]]; then MASH+=(j k); else MASH+=("$c"); fi ;;
+	8) MASH+=(Tab) ;;
+	9) MASH+=(Enter) ;;
+	10) MASH+=(Up) ;;
+	11) MASH+=(Left) ;;
+	12) MASH+=(Right) ;;
+	13) MASH+=(Down Up) ;;
+	14) MASH+=(F1) ;;
+	15) MASH+=(F2) ;;
+	16) MASH+=(C-l) ;;
+	17) MASH+=(PPage) ;;
+	18) MASH+=(NPage) ;;
+	19) MASH+=(BSpace) ;;
+	20) MASH+=(F1 Escape) ;;
+	*) MASH+=(t Escape) ;;
+	esac
+}
+
+t_mash() {
+	local seed=${HSMDESK_TEST_SEED:-$((RANDOM * 32768 + RANDOM))} b i
+	local seen="" title
+	local -a MASH=()
+	RANDOM=$seed
+	while ((${#MASH[@]} < 300)); do
+		_mash_unit
+	done
+	store_init_token L "$SO" "$UP"
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	for ((b = 0; b < ${#MASH[@]}; b += 30)); do
+		tui_keys "${MASH[@]:b:30}"
+		tui_capture
+		title=$(tui_line 0)
+		title=${title#* hsmdesk * [—-] }
+		[[ $seen == *"[$title]"* ]] || seen+="[$title]"
+		tui_running || {
+			fail "hsmdesk stopped during keys $((b + 1))-$((b + 30))" \
+			    "(HSMDESK_TEST_SEED=$seed); the keys: ${MASH[*]:0:b+30}"
+			break
+		}
+	done
+	# let it work through the keys: until two captures 200 ms apart agree
+	TUI_WAIT_MS=200 tui_wait_until 15 _stable ||
+	    fail "the screen did not settle within 15 s after the mash"
+	tui_running || fail "hsmdesk is not running after the mash"
+	[[ $(tui_line 0) =~ ^\ hsmdesk\  ]] ||
+	    fail "the title line is not 'hsmdesk ...': '$(tui_line 0)'"
+	tui_check "${#MASH[@]} random keys in batches of 30 (seed $seed): still running," \
+	    "title line intact; screens after the batches: ${seen//][/, }"
+
+	tui_running || exit 0
+	tui_keys F10
+	expect_tui_exit 0
+	tui_check "F10 after the mash: status 0, stty -a as before, no sanitizer report"
+}
+
+# ---- 10. first frame ----------------------------------------------------------------
+
+t_first_frame() {
+	local t1 t2 ms menu
+	store_init_token L "$SO" "$UP"
+	TUI_WAIT_MS=10
+	tui_start
+	tui_wait_until 10 _has_text hsmdesk ||
+	    tui_bail "no 'hsmdesk' on screen within 10 s of starting"
+	t1=${EPOCHREALTIME/[.,]/}
+	wait_title "Main menu" || tui_bail "the menu opens"
+	t2=${EPOCHREALTIME/[.,]/}
+	ms=$(((t1 - ${TUI_T0/[.,]/}) / 1000))
+	menu=$(((t2 - ${TUI_T0/[.,]/}) / 1000))
+	TUI_WAIT_MS=50	# lib.bash's default again
+	tui_keys q
+	expect_tui_exit 0
+	tui_check "first frame: 'hsmdesk' on screen ${ms} ms after tmux new-session," \
+	    "the menu after ${menu} ms (sanitizer build, 10 ms polling; measured, not asserted)"
+}
+
+t_run "tui first run" t_first_run
+t_run "tui login, token & keys" t_login_token
+t_run "tui Ctrl-C" t_ctrl_c
+t_run "tui signals" t_signals
+t_run "tui resize" t_resize
+t_run "tui help" t_help
+t_run "tui key mash" t_mash
+t_run "tui first frame" t_first_frame
+e2e_finish

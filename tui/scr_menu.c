@@ -53,6 +53,15 @@ static enum act m_help(struct tui *t, struct view *v)
 static enum act m_quit(struct tui *t, struct view *v)
 	{ (void)t; (void)v; return ACT_QUIT; }
 
+/* Esc backs out of screens; at the top it must not end a session. */
+static enum act
+m_esc(struct tui *t, struct view *v)
+{
+	(void)v;
+	tui_note(t, RO_DIM, "q quits.");
+	return ACT_NONE;
+}
+
 static enum act
 m_logout(struct tui *t, struct view *v)
 {
@@ -99,7 +108,8 @@ static const struct binding table[] = {
 	{ '6', 's', NULL, "Sign files", m_sign },
 	{ 't', 0, "t", "Token & keys", m_token },
 	{ 'h', 0, "h", "Help", m_help },
-	{ 'q', 27, "q", "Quit", m_quit },
+	{ 'q', 0, "q", "Quit", m_quit },
+	{ 27, 0, NULL, "Nothing at the menu (q quits)", m_esc },
 	{ 'o', 0, "o", "Log out", m_logout },
 	{ '\n', ' ', "Enter", "Open", menu_open },
 	{ KEY_UP, 'k', NULL, "Previous entry", menu_up },

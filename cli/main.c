@@ -135,6 +135,10 @@ main(int argc, char *argv[])
 			return cli_usage_error("%s: unexpected argument '%s'; "
 			    "usage: hsmdesk %s", v->name, c.args[0], v->usage);
 	}
+	if (v == NULL && c.used != 0)
+		return cli_usage_error("options like --json, --pin or --out "
+		    "belong to a command; the terminal UI takes --module and "
+		    "--token only");
 	if (hd_config_load(&c.cfg, NULL, &err) == -1 ||
 	    resolve_module(&c, c.module_opt, &err) == -1)
 		return cli_fail(&err);

@@ -160,7 +160,8 @@ hd_pin_check_len(const struct hd_token_info *ti, const struct hd_pin *pin,
 	if ((lo != 0 && n < lo) || (hi != 0 && hi != CK_UNAVAILABLE_INFORMATION
 	    && n > hi)) {
 		hd_err_set(err, HD_E_PIN_POLICY, CKR_PIN_LEN_RANGE, "%s: %zu "
-		    "characters; token '%s' accepts %lu to %lu", which, n,
+		    "character%s; token '%s' accepts %lu to %lu", which, n,
+		    n == 1 ? "" : "s",
 		    ti->initialized ? ti->label : "(uninitialized)", lo, hi);
 		hd_err_hint(err, "choose a PIN of the length the token "
 		    "accepts; nothing was changed");

@@ -74,7 +74,7 @@ module_initialize(struct hd_session *s, struct hd_err *err)
 		return 0;
 	hd_err_ckr(err, rv, "initialization failed", "module");
 	snprintf(err->msg, sizeof(err->msg), "module '%s': initialization "
-	    "failed: %s (%s)", s->module, hd_ckr_words(rv), hd_ckr_name(rv));
+	    "failed: %s", s->module, hd_ckr_words(rv));
 	if (strstr(s->module, "softhsm") != NULL)
 		hd_err_hint(err, "SoftHSM2 could not read its configuration: "
 		    "check SOFTHSM2_CONF and its tokendir");

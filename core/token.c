@@ -118,6 +118,18 @@ token_matches(const char *spec, const struct hd_token_info *ti)
 	return strcmp(spec, ti->label) == 0 || strcmp(spec, ti->serial) == 0;
 }
 
+/* A malformed pkcs11: URI is the caller's mistake, not a missing token. */
+static int
+spec_check(const char *spec, struct hd_err *err)
+{
+	struct hd_token_info none;
+
+	if (spec == NULL || strncmp(spec, "pkcs11:", 7) != 0)
+		return 0;
+	memset(&none, 0, sizeof(none));
+	return hd_uri_match(spec, &none, err) == -1 ? -1 : 0;
+}
+
 static void
 names_join(char *buf, size_t len, const struct hd_token_info *l, size_t n,
     int initialized)
@@ -199,7 +211,7 @@ hd_token_select(struct hd_session *s, const char *spec, struct hd_err *err)
 
 	if (spec != NULL && *spec == '\0')
 		spec = NULL;
-	if (hd_tokens(s, &l, &n, err) == -1)
+	if (spec_check(spec, err) == -1 || hd_tokens(s, &l, &n, err) == -1)
 		return -1;
 	c = candidates(l, n, spec, 1, &last);
 	if (c == 1)
@@ -229,7 +241,7 @@ hd_token_select_uninit(struct hd_session *s, const char *spec,
 
 	if (spec != NULL && *spec == '\0')
 		spec = NULL;
-	if (hd_tokens(s, &l, &n, err) == -1)
+	if (spec_check(spec, err) == -1 || hd_tokens(s, &l, &n, err) == -1)
 		return -1;
 	c = candidates(l, n, spec, 0, &last);
 	if (c >= 1) {

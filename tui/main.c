@@ -126,14 +126,20 @@ tick(struct tui *t)
 			tui_pop(t);
 			had_secret = 1;
 		}
+		char span[32];
+
+		if (idle % 60 == 0)
+			snprintf(span, sizeof(span), "%u minute%s", idle / 60,
+			    idle == 60 ? "" : "s");
+		else
+			snprintf(span, sizeof(span), "%u seconds", idle);
 		if (hd_logged_in(t->s)) {
 			hd_logout(t->s, &err);
-			tui_note(t, RO_WARNING, "Logged out after %u minute%s "
-			    "without input.", idle / 60, idle / 60 == 1 ?
-			    "" : "s");
+			tui_note(t, RO_WARNING, "Logged out after %s without "
+			    "input.", span);
 		} else if (had_secret) {
-			tui_note(t, RO_WARNING, "PIN entry closed after %u "
-			    "minutes without input.", idle / 60);
+			tui_note(t, RO_WARNING, "PIN entry closed after %s "
+			    "without input.", span);
 		}
 	}
 	if (tui_now(t) - t->last_refresh >= 5)

@@ -145,8 +145,10 @@ tok_draw(struct tui *t, struct view *v)
 
 		if (k->curve[0] != '\0')
 			snprintf(size, sizeof(size), "%s %s", k->type, k->curve);
-		else
+		else if (k->bits != 0)
 			snprintf(size, sizeof(size), "%s-%u", k->type, k->bits);
+		else
+			snprintf(size, sizeof(size), "%s", k->type);
 		draw_text(t, LIST_Y + i, 2, 45, ts->l.top + i == ts->l.cur ?
 		    RO_SELECTED : RO_NORMAL, "%-22.22s %-12s %s", k->label,
 		    size, !k->has_private ? "(public)" : k->extractable ==

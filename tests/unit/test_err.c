@@ -114,7 +114,7 @@ test_err_session_closed_says_start_again(void **state)
 }
 
 static void
-test_err_function_not_supported_points_to_probe(void **state)
+test_err_function_not_supported_points_to_the_docs(void **state)
 {
 	struct hd_err err;
 
@@ -123,7 +123,7 @@ test_err_function_not_supported_points_to_probe(void **state)
 	    HD_E_TOKEN);
 	assert_string_equal(err.msg, "token 'x': login: the module does not "
 	    "support this function");
-	assert_non_null(strstr(err.hint, "hsmdesk probe"));
+	assert_non_null(strstr(err.hint, "documentation"));
 }
 
 static void
@@ -266,7 +266,7 @@ main(void)
 		cmocka_unit_test(test_err_device_removed_says_reconnect),
 		cmocka_unit_test(test_err_session_closed_says_start_again),
 		cmocka_unit_test(
-		    test_err_function_not_supported_points_to_probe),
+		    test_err_function_not_supported_points_to_the_docs),
 		cmocka_unit_test(
 		    test_err_template_inconsistent_says_template_refused),
 		cmocka_unit_test(test_err_user_not_logged_in_says_log_in_first),

@@ -139,3 +139,4 @@ install: all
 
 clean:
 	rm -rf build build-asan
+include tests/fuzz/fuzz.mk

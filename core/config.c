@@ -9,11 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
-
 #include "hsmdesk.h"
-
-#define CONFIG_MAX (64 * 1024)
+#include "yamlutil.h"
 
 enum cfg_type { CFG_STRING, CFG_SECONDS };
 
@@ -27,15 +24,7 @@ static const struct cfg_key {
 	{ "idle_logout", CFG_SECONDS, offsetof(struct hd_config, idle_logout) },
 };
 
-static int
-cfg_fail(struct hd_config *cfg, const yaml_event_t *ev, struct hd_err *err,
-    const char *what)
-{
-	hd_err_set(err, HD_E_CONFIG, 0, "%s:%zu:%zu: %s", cfg->path,
-	    ev->start_mark.line + 1, ev->start_mark.column + 1, what);
-	hd_err_hint(err, "fix the file; 'man hsmdesk' lists the keys");
-	return -1;
-}
+#define CFG_HINT "fix the file; 'man hsmdesk' lists the keys"
 
 static const struct cfg_key *
 cfg_find(const char *name)
@@ -49,8 +38,8 @@ cfg_find(const char *name)
 }
 
 static int
-cfg_store(struct hd_config *cfg, const struct cfg_key *k,
-    const yaml_event_t *v, struct hd_err *err)
+cfg_store(struct hd_yaml *y, struct hd_config *cfg, const struct cfg_key *k,
+    const yaml_event_t *v)
 {
 	const char *val = (const char *)v->data.scalar.value;
 	char *end, **sp;
@@ -59,9 +48,10 @@ cfg_store(struct hd_config *cfg, const struct cfg_key *k,
 	if (k->type == CFG_STRING) {
 		sp = (char **)((char *)cfg + k->offset);
 		if (val[0] == '\0')
-			return cfg_fail(cfg, v, err, "empty value");
+			return hd_yaml_fail(y, v->start_mark, "empty value");
 		if ((*sp = strdup(val)) == NULL)
-			return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
+			return hd_err_set(y->err, HD_E_NOMEM, 0,
+			    "out of memory");
 		return 0;
 	}
 	errno = 0;
@@ -69,158 +59,87 @@ cfg_store(struct hd_config *cfg, const struct cfg_key *k,
 	/* digits only: strtoul would skip blanks and negate a '-' */
 	if (val[0] < '0' || val[0] > '9' || *end != '\0' || errno != 0 ||
 	    n > 86400)
-		return cfg_fail(cfg, v, err, "expected seconds, 0 to 86400");
+		return hd_yaml_fail(y, v->start_mark,
+		    "expected seconds, 0 to 86400");
 	*(unsigned *)((char *)cfg + k->offset) = (unsigned)n;
 	return 0;
 }
 
+/* "\0" in a quoted scalar would cut the C string short: -1 if there. */
 static int
-cfg_next(yaml_parser_t *p, yaml_event_t *ev, struct hd_config *cfg,
-    struct hd_err *err)
+cfg_nul(struct hd_yaml *y, const yaml_event_t *ev)
 {
-	if (!yaml_parser_parse(p, ev)) {
-		hd_err_set(err, HD_E_CONFIG, 0, "%s:%zu:%zu: %s", cfg->path,
-		    p->problem_mark.line + 1, p->problem_mark.column + 1,
-		    p->problem ? p->problem : "YAML syntax error");
-		return -1;
-	}
-	if (ev->type == YAML_ALIAS_EVENT ||
-	    (ev->type == YAML_SCALAR_EVENT && ev->data.scalar.anchor) ||
-	    (ev->type == YAML_MAPPING_START_EVENT &&
-	    ev->data.mapping_start.anchor) ||
-	    (ev->type == YAML_SEQUENCE_START_EVENT &&
-	    ev->data.sequence_start.anchor)) {
-		cfg_fail(cfg, ev, err, "anchors and aliases are not allowed");
-		yaml_event_delete(ev);
-		return -1;
-	}
-	return 0;
+	if (strlen((const char *)ev->data.scalar.value) ==
+	    ev->data.scalar.length)
+		return 0;
+	return hd_yaml_fail(y, ev->start_mark,
+	    "NUL characters are not allowed");
 }
 
 /* One "key: value" pair, or the end of the mapping (returns 1). */
 static int
-cfg_pair(yaml_parser_t *p, struct hd_config *cfg, unsigned *seen,
-    struct hd_err *err)
+cfg_pair(struct hd_yaml *y, struct hd_config *cfg, unsigned *seen)
 {
 	yaml_event_t k, v;
 	const struct cfg_key *key;
 	int rc = -1;
 
-	if (cfg_next(p, &k, cfg, err) == -1)
+	if (hd_yaml_next(y, &k) == -1)
 		return -1;
 	if (k.type == YAML_MAPPING_END_EVENT) {
 		yaml_event_delete(&k);
 		return 1;
 	}
 	if (k.type != YAML_SCALAR_EVENT) {
-		cfg_fail(cfg, &k, err, "expected a key");
+		hd_yaml_fail(y, k.start_mark, "expected a key");
 		goto out_k;
 	}
+	if (cfg_nul(y, &k) == -1)
+		goto out_k;
 	key = cfg_find((const char *)k.data.scalar.value);
 	if (key == NULL) {
-		char what[160];
-		snprintf(what, sizeof(what), "unknown key '%.100s'",
+		hd_yaml_fail(y, k.start_mark, "unknown key '%.100s'",
 		    (const char *)k.data.scalar.value);
-		cfg_fail(cfg, &k, err, what);
 		goto out_k;
 	}
 	if (*seen & (1u << (key - cfg_keys))) {
-		cfg_fail(cfg, &k, err, "duplicate key");
+		hd_yaml_fail(y, k.start_mark, "duplicate key");
 		goto out_k;
 	}
 	*seen |= 1u << (key - cfg_keys);
-	if (cfg_next(p, &v, cfg, err) == -1)
+	if (hd_yaml_next(y, &v) == -1)
 		goto out_k;
 	if (v.type != YAML_SCALAR_EVENT)
-		cfg_fail(cfg, &v, err, "expected a single value");
-	else
-		rc = cfg_store(cfg, key, &v, err);
+		hd_yaml_fail(y, v.start_mark, "expected a single value");
+	else if (cfg_nul(y, &v) == 0)
+		rc = cfg_store(y, cfg, key, &v);
 	yaml_event_delete(&v);
 out_k:
 	yaml_event_delete(&k);
 	return rc;
 }
 
-/* After the mapping: the end of the one document, then of the stream. */
 static int
-cfg_end(yaml_parser_t *p, struct hd_config *cfg, struct hd_err *err)
-{
-	yaml_event_t ev;
-	yaml_event_type_t type;
-	int rc = 0;
-
-	do {
-		if (cfg_next(p, &ev, cfg, err) == -1)
-			return -1;
-		type = ev.type;	/* yaml_event_delete() clears it */
-		if (type == YAML_DOCUMENT_START_EVENT)
-			rc = cfg_fail(cfg, &ev, err, "only one YAML document "
-			    "is allowed");
-		yaml_event_delete(&ev);
-	} while (rc == 0 && type != YAML_STREAM_END_EVENT &&
-	    type != YAML_NO_EVENT);
-	return rc;
-}
-
-static int
-cfg_parse(yaml_parser_t *p, struct hd_config *cfg, struct hd_err *err)
+cfg_parse(struct hd_yaml *y, struct hd_config *cfg)
 {
 	yaml_event_t ev;
 	unsigned seen = 0;
-	int rc, i;
+	int rc;
 
-	/* stream start, document start, mapping start */
-	for (i = 0; i < 3; i++) {
-		if (cfg_next(p, &ev, cfg, err) == -1)
-			return -1;
-		rc = ev.type;
-		if (rc == YAML_STREAM_END_EVENT ||
-		    (i == 2 && rc == YAML_SCALAR_EVENT &&
-		    ev.data.scalar.length == 0)) {
-			yaml_event_delete(&ev);
-			return 0;	/* an empty file is fine */
-		}
-		if (i == 2 && rc != YAML_MAPPING_START_EVENT) {
-			cfg_fail(cfg, &ev, err, "expected 'key: value' lines");
-			yaml_event_delete(&ev);
-			return -1;
-		}
-		yaml_event_delete(&ev);
-	}
-	while ((rc = cfg_pair(p, cfg, &seen, err)) == 0)
+	/* an empty file is fine; what follows it must be too */
+	if ((rc = hd_yaml_begin(y, &ev)) != 0)
+		return rc == 1 ? 0 : -1;
+	rc = ev.type;
+	if (rc != YAML_MAPPING_START_EVENT)
+		hd_yaml_fail(y, ev.start_mark, "expected 'key: value' lines");
+	yaml_event_delete(&ev);
+	if (rc != YAML_MAPPING_START_EVENT)
+		return -1;
+	while ((rc = cfg_pair(y, cfg, &seen)) == 0)
 		;
 	if (rc != 1)
 		return -1;
-	return cfg_end(p, cfg, err);
-}
-
-static int
-cfg_read(const char *path, char **buf, size_t *len, struct hd_err *err)
-{
-	FILE *f = fopen(path, "rb");
-
-	*buf = NULL;
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 1;
-		return hd_err_set(err, HD_E_CONFIG, 0, "%s: cannot read: %s",
-		    path, strerror(errno));
-	}
-	if ((*buf = malloc(CONFIG_MAX + 1)) == NULL) {
-		fclose(f);
-		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
-	}
-	*len = fread(*buf, 1, CONFIG_MAX + 1, f);
-	if (ferror(f) || *len > CONFIG_MAX) {
-		hd_err_set(err, HD_E_CONFIG, 0, "%s: %s", path, ferror(f) ?
-		    "read error" : "larger than 64 KiB");
-		fclose(f);
-		free(*buf);
-		*buf = NULL;
-		return -1;
-	}
-	fclose(f);
-	return 0;
+	return hd_yaml_finish(y);
 }
 
 /*
@@ -230,7 +149,7 @@ cfg_read(const char *path, char **buf, size_t *len, struct hd_err *err)
 int
 hd_config_load(struct hd_config *cfg, const char *path, struct hd_err *err)
 {
-	yaml_parser_t p;
+	struct hd_yaml y;
 	char *buf;
 	size_t len = 0;
 	int rc;
@@ -241,15 +160,16 @@ hd_config_load(struct hd_config *cfg, const char *path, struct hd_err *err)
 		snprintf(cfg->path, sizeof(cfg->path), "%s", path);
 	else if (hd_config_path(cfg->path, sizeof(cfg->path), err) == -1)
 		return -1;
-	if ((rc = cfg_read(cfg->path, &buf, &len, err)) != 0) {
+	rc = hd_read_small(cfg->path, HD_TEXT_MAX, HD_E_CONFIG, &buf, &len,
+	    err);
+	if (rc != 0) {
 		if (rc == 1)
 			cfg->path[0] = '\0';
 		return rc == 1 ? 0 : -1;
 	}
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (unsigned char *)buf, len);
-	rc = cfg_parse(&p, cfg, err);
-	yaml_parser_delete(&p);
+	hd_yaml_init(&y, cfg->path, buf, len, HD_E_CONFIG, CFG_HINT, err);
+	rc = cfg_parse(&y, cfg);
+	hd_yaml_done(&y);
 	free(buf);
 	if (rc == -1)
 		hd_config_free(cfg);

@@ -228,6 +228,8 @@ struct hd_profile {
 	char cert_template[128];	/* INF [RequestAttributes] */
 	char ignored[HD_LIST_MAX][64];	/* INF keys without meaning here */
 	size_t nignored;
+	int broken;			/* hd_profile_list: the file at path
+					 * failed; description says why */
 };
 
 int hd_profile_load(struct hd_profile *p, const char *path,
@@ -245,6 +247,10 @@ int hd_profile_add_san(struct hd_profile *p, const char *san,
     struct hd_err *err);
 int hd_profile_ready(const struct hd_profile *p, struct hd_err *err);
 int hd_profile_label(const struct hd_profile *p, char *buf, size_t len);
+int hd_profile_set_label(struct hd_profile *p, const char *tmpl,
+    struct hd_err *err);
+int hd_profile_add_eku(struct hd_profile *p, const char *eku,
+    struct hd_err *err);
 int hd_dn_parse(const char *text, struct hd_rdn *rdn, size_t max, size_t *n,
     struct hd_err *err);
 void hd_dn_order(struct hd_rdn *rdn, size_t n);

@@ -36,7 +36,10 @@
 
 enum fault {
     PIN_COUNT_LOW, PIN_FINAL_TRY, PIN_LOCKED, PIN_EXPIRED,
-    DEVICE_REMOVED_AFTER, SLOW_LOGIN, N_FAULTS
+    DEVICE_REMOVED_AFTER, SLOW_LOGIN,
+    KEYGEN_TEMPLATE_INCONSISTENT, KEYGEN_ATTRIBUTE_INVALID, KEYGEN_HALF,
+    KEY_EXTRACTABLE, SETATTR_UNSUPPORTED, EC_POINT_RAW, SIGN_DEVICE_ERROR,
+    CERT_REFUSED, N_FAULTS
 };
 
 static const struct {
@@ -49,6 +52,14 @@ static const struct {
     [PIN_EXPIRED]          = { "pin-expired", 0 },
     [DEVICE_REMOVED_AFTER] = { "device-removed-after", 1 },
     [SLOW_LOGIN]           = { "slow-login", 1 },
+    [KEYGEN_TEMPLATE_INCONSISTENT] = { "keygen-template-inconsistent", 0 },
+    [KEYGEN_ATTRIBUTE_INVALID]     = { "keygen-attribute-invalid", 0 },
+    [KEYGEN_HALF]          = { "keygen-half", 0 },
+    [KEY_EXTRACTABLE]      = { "key-extractable", 0 },
+    [SETATTR_UNSUPPORTED]  = { "setattr-unsupported", 0 },
+    [EC_POINT_RAW]         = { "ec-point-raw", 0 },
+    [SIGN_DEVICE_ERROR]    = { "sign-device-error", 0 },
+    [CERT_REFUSED]         = { "cert-refused", 0 },
 };
 
 struct config {
@@ -134,7 +145,18 @@ static CK_RV parse_faults(const char *spec, struct config *cfg)
 
 /* ---- the PKCS#11 v2.40 function table (X-macros) ---------------------- */
 
-/* X(name without "C_", parameter list, argument list) */
+/* Shorthands for the common (session, buffer in, buffer out) shapes. */
+#define ARG_S CK_SESSION_HANDLE s
+#define SIG_MECH_KEY (ARG_S, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k), (s, m, k)
+#define SIG_IN_OUT (ARG_S, CK_BYTE_PTR i, CK_ULONG il, CK_BYTE_PTR o, CK_ULONG_PTR ol), (s, i, il, o, ol)
+#define SIG_IN (ARG_S, CK_BYTE_PTR i, CK_ULONG il), (s, i, il)
+#define SIG_OUT (ARG_S, CK_BYTE_PTR o, CK_ULONG_PTR ol), (s, o, ol)
+#define SIG_SESSION (ARG_S), (s)
+#define SIG_TEMPLATE (ARG_S, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG c), (s, o, t, c)
+
+/* X(name without "C_", parameter list, argument list).  SPECIAL_FUNCS have
+ * hand-written fk_* functions (fault behaviour); FORWARDED_FUNCS get generated
+ * ones that only count the call and forward it. */
 #define SPECIAL_FUNCS(X) \
     X(Initialize, (CK_VOID_PTR a), (a)) \
     X(Finalize, (CK_VOID_PTR r), (r)) \
@@ -146,16 +168,14 @@ static CK_RV parse_faults(const char *spec, struct config *cfg)
     X(InitPIN, (CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR p, CK_ULONG l), (s, p, l)) \
     X(SetPIN, (CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR o, CK_ULONG ol, CK_UTF8CHAR_PTR n, \
                CK_ULONG nl), (s, o, ol, n, nl)) \
-    X(Login, (CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULONG l), (s, u, p, l))
-
-/* Shorthands for the common (session, buffer in, buffer out) shapes. */
-#define ARG_S CK_SESSION_HANDLE s
-#define SIG_MECH_KEY (ARG_S, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k), (s, m, k)
-#define SIG_IN_OUT (ARG_S, CK_BYTE_PTR i, CK_ULONG il, CK_BYTE_PTR o, CK_ULONG_PTR ol), (s, i, il, o, ol)
-#define SIG_IN (ARG_S, CK_BYTE_PTR i, CK_ULONG il), (s, i, il)
-#define SIG_OUT (ARG_S, CK_BYTE_PTR o, CK_ULONG_PTR ol), (s, o, ol)
-#define SIG_SESSION (ARG_S), (s)
-#define SIG_TEMPLATE (ARG_S, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG c), (s, o, t, c)
+    X(Login, (CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULONG l), (s, u, p, l)) \
+    X(CreateObject, (ARG_S, CK_ATTRIBUTE_PTR t, CK_ULONG c, CK_OBJECT_HANDLE_PTR o), (s, t, c, o)) \
+    X(GetAttributeValue, SIG_TEMPLATE) \
+    X(SetAttributeValue, SIG_TEMPLATE) \
+    X(Sign, SIG_IN_OUT) X(SignFinal, SIG_OUT) \
+    X(GenerateKeyPair, (ARG_S, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pc, \
+                        CK_ATTRIBUTE_PTR vt, CK_ULONG vc, CK_OBJECT_HANDLE_PTR pk, \
+                        CK_OBJECT_HANDLE_PTR vk), (s, m, pt, pc, vt, vc, pk, vk))
 
 #define FORWARDED_FUNCS(X) \
     X(WaitForSlotEvent, (CK_FLAGS f, CK_SLOT_ID_PTR s, CK_VOID_PTR r), (f, s, r)) \
@@ -171,13 +191,10 @@ static CK_RV parse_faults(const char *spec, struct config *cfg)
     X(SetOperationState, (ARG_S, CK_BYTE_PTR st_, CK_ULONG l, CK_OBJECT_HANDLE ek, \
                           CK_OBJECT_HANDLE ak), (s, st_, l, ek, ak)) \
     X(Logout, SIG_SESSION) \
-    X(CreateObject, (ARG_S, CK_ATTRIBUTE_PTR t, CK_ULONG c, CK_OBJECT_HANDLE_PTR o), (s, t, c, o)) \
     X(CopyObject, (ARG_S, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG c, \
                    CK_OBJECT_HANDLE_PTR n), (s, o, t, c, n)) \
     X(DestroyObject, (ARG_S, CK_OBJECT_HANDLE o), (s, o)) \
     X(GetObjectSize, (ARG_S, CK_OBJECT_HANDLE o, CK_ULONG_PTR z), (s, o, z)) \
-    X(GetAttributeValue, SIG_TEMPLATE) \
-    X(SetAttributeValue, SIG_TEMPLATE) \
     X(FindObjectsInit, (ARG_S, CK_ATTRIBUTE_PTR t, CK_ULONG c), (s, t, c)) \
     X(FindObjects, (ARG_S, CK_OBJECT_HANDLE_PTR o, CK_ULONG m, CK_ULONG_PTR c), (s, o, m, c)) \
     X(FindObjectsFinal, SIG_SESSION) \
@@ -187,7 +204,7 @@ static CK_RV parse_faults(const char *spec, struct config *cfg)
     X(Digest, SIG_IN_OUT) X(DigestUpdate, SIG_IN) \
     X(DigestKey, (ARG_S, CK_OBJECT_HANDLE k), (s, k)) \
     X(DigestFinal, SIG_OUT) \
-    X(SignInit, SIG_MECH_KEY) X(Sign, SIG_IN_OUT) X(SignUpdate, SIG_IN) X(SignFinal, SIG_OUT) \
+    X(SignInit, SIG_MECH_KEY) X(SignUpdate, SIG_IN) \
     X(SignRecoverInit, SIG_MECH_KEY) X(SignRecover, SIG_IN_OUT) \
     X(VerifyInit, SIG_MECH_KEY) \
     X(Verify, (ARG_S, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR g, CK_ULONG gl), (s, d, dl, g, gl)) \
@@ -198,9 +215,6 @@ static CK_RV parse_faults(const char *spec, struct config *cfg)
     X(SignEncryptUpdate, SIG_IN_OUT) X(DecryptVerifyUpdate, SIG_IN_OUT) \
     X(GenerateKey, (ARG_S, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG c, \
                     CK_OBJECT_HANDLE_PTR k), (s, m, t, c, k)) \
-    X(GenerateKeyPair, (ARG_S, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pc, \
-                        CK_ATTRIBUTE_PTR vt, CK_ULONG vc, CK_OBJECT_HANDLE_PTR pk, \
-                        CK_OBJECT_HANDLE_PTR vk), (s, m, pt, pc, vt, vc, pk, vk)) \
     X(WrapKey, (ARG_S, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE wk, CK_OBJECT_HANDLE k, \
                 CK_BYTE_PTR o, CK_ULONG_PTR ol), (s, m, wk, k, o, ol)) \
     X(UnwrapKey, (ARG_S, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE uk, CK_BYTE_PTR w, CK_ULONG wl, \
@@ -462,6 +476,263 @@ static CK_RV fk_SetPIN(CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR old_pin, CK_ULONG ol
     if (rv == CKR_OK && user_pin)
         clear_fault(PIN_EXPIRED);
     return rv;
+}
+
+/* ---- object faults: key generation, attributes, signing, certificates -- */
+
+static CK_RV fk_GenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR mech,
+                                CK_ATTRIBUTE_PTR pub_t, CK_ULONG pub_n,
+                                CK_ATTRIBUTE_PTR priv_t, CK_ULONG priv_n,
+                                CK_OBJECT_HANDLE_PTR pub, CK_OBJECT_HANDLE_PTR priv)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    if (on(KEYGEN_TEMPLATE_INCONSISTENT))   /* not forwarded: nothing is created */
+        return CKR_TEMPLATE_INCONSISTENT;
+    if (on(KEYGEN_ATTRIBUTE_INVALID))
+        return CKR_ATTRIBUTE_VALUE_INVALID;
+    rv = st.real.C_GenerateKeyPair(s, mech, pub_t, pub_n, priv_t, priv_n, pub, priv);
+    if (rv != CKR_OK || !on(KEYGEN_HALF))
+        return rv;
+    /* keygen-half: the token "fails" half-way, leaving only the public key */
+    rv = st.real.C_DestroyObject(s, *priv);
+    if (rv != CKR_OK)
+        fprintf(stderr, "fakep11: keygen-half: cannot destroy the private key (0x%lx)\n",
+                (unsigned long)rv);
+    *pub = *priv = CK_INVALID_HANDLE;       /* the caller must search by CKA_ID/CKA_LABEL */
+    return CKR_DEVICE_ERROR;
+}
+
+/* The C_GetAttributeValue results that still fill in the other attributes. */
+static int per_attribute_rv(CK_RV rv)
+{
+    return rv == CKR_OK || rv == CKR_ATTRIBUTE_SENSITIVE ||
+           rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_BUFFER_TOO_SMALL;
+}
+
+static int is_private_key(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o)
+{
+    CK_OBJECT_CLASS cls;
+    CK_ATTRIBUTE a = { CKA_CLASS, &cls, sizeof cls };
+    return st.real.C_GetAttributeValue(s, o, &a, 1) == CKR_OK && a.ulValueLen == sizeof cls &&
+           cls == CKO_PRIVATE_KEY;
+}
+
+/* key-extractable: patch the flags the real module has just filled in. */
+static void fake_extractable(CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+    for (CK_ULONG i = 0; i < n; i++) {
+        CK_BBOOL v;
+        switch (t[i].type) {
+        case CKA_EXTRACTABLE:
+            v = CK_TRUE;
+            break;
+        case CKA_SENSITIVE: case CKA_NEVER_EXTRACTABLE: case CKA_ALWAYS_SENSITIVE:
+            v = CK_FALSE;
+            break;
+        default:
+            continue;
+        }
+        if (t[i].pValue && t[i].ulValueLen == sizeof v)     /* a value was returned */
+            memcpy(t[i].pValue, &v, sizeof v);
+    }
+}
+
+/* Size of the "04 LEN" header if der[0..n) is exactly one DER OCTET STRING,
+ * else 0 (the value is then passed on as it is). */
+static CK_ULONG octet_string_header(const CK_BYTE *der, CK_ULONG n)
+{
+    CK_ULONG hdr = 2, len = 0;
+
+    if (n < 2 || der[0] != 0x04)
+        return 0;
+    if (der[1] < 0x80) {
+        len = der[1];
+    } else {
+        CK_ULONG k = der[1] & 0x7fu;
+        if (k == 0 || k > 4 || n < 2 + k)
+            return 0;
+        for (CK_ULONG i = 0; i < k; i++)
+            len = len << 8 | der[2 + i];
+        hdr += k;
+    }
+    return len == n - hdr ? hdr : 0;
+}
+
+/* ec-point-raw for one CKA_EC_POINT entry of the caller's template, whose DER
+ * value is der_len bytes long on the real module. */
+static CK_RV raw_ec_point(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR a,
+                          CK_ULONG der_len)
+{
+    CK_BYTE_PTR der = malloc(der_len ? der_len : 1);
+    CK_ATTRIBUTE q = { CKA_EC_POINT, der, der_len };
+    CK_ULONG hdr, raw;
+    CK_RV rv;
+
+    if (!der)
+        return CKR_HOST_MEMORY;
+    rv = st.real.C_GetAttributeValue(s, o, &q, 1);
+    if (rv != CKR_OK) {
+        a->ulValueLen = CK_UNAVAILABLE_INFORMATION;
+        free(der);
+        return rv;
+    }
+    hdr = octet_string_header(der, q.ulValueLen);
+    raw = q.ulValueLen - hdr;
+    if (!a->pValue) {                       /* length query: the raw length */
+        a->ulValueLen = raw;
+    } else if (a->ulValueLen < raw) {
+        a->ulValueLen = CK_UNAVAILABLE_INFORMATION;
+        rv = CKR_BUFFER_TOO_SMALL;
+    } else {
+        memcpy(a->pValue, der + hdr, raw);
+        a->ulValueLen = raw;
+    }
+    free(der);
+    return rv;
+}
+
+/* Forward t with every CKA_EC_POINT entry turned into a length query (the
+ * caller's buffer is sized for the raw point, not for the DER one), then
+ * fetch each point separately and hand out its contents. */
+static CK_RV get_attrs_raw_ec_point(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+                                    CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+    CK_ATTRIBUTE_PTR copy = calloc(n, sizeof *copy);
+    CK_RV rv;
+
+    if (!copy)
+        return CKR_HOST_MEMORY;
+    memcpy(copy, t, n * sizeof *copy);
+    for (CK_ULONG i = 0; i < n; i++)
+        if (copy[i].type == CKA_EC_POINT)
+            copy[i].pValue = NULL;
+    rv = st.real.C_GetAttributeValue(s, o, copy, n);
+    if (per_attribute_rv(rv)) {
+        for (CK_ULONG i = 0; i < n; i++) {
+            if (t[i].type != CKA_EC_POINT || copy[i].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+                t[i].ulValueLen = copy[i].ulValueLen;
+                continue;
+            }
+            CK_RV one = raw_ec_point(s, o, &t[i], copy[i].ulValueLen);
+            if (one != CKR_OK && rv == CKR_OK)
+                rv = one;
+        }
+    }
+    free(copy);
+    return rv;
+}
+
+static CK_RV fk_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+                                  CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    if (!t || n == 0 || !(on(EC_POINT_RAW) || on(KEY_EXTRACTABLE)))
+        return st.real.C_GetAttributeValue(s, o, t, n);
+    /* forward first, then patch the attributes that are faked */
+    if (on(EC_POINT_RAW))
+        rv = get_attrs_raw_ec_point(s, o, t, n);
+    else
+        rv = st.real.C_GetAttributeValue(s, o, t, n);
+    if (on(KEY_EXTRACTABLE) && per_attribute_rv(rv) && is_private_key(s, o))
+        fake_extractable(t, n);
+    return rv;
+}
+
+static CK_RV fk_SetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+                                  CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    if (on(SETATTR_UNSUPPORTED))
+        return CKR_FUNCTION_NOT_SUPPORTED;
+    return st.real.C_SetAttributeValue(s, o, t, n);
+}
+
+static int has_class(CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_CLASS want)
+{
+    for (CK_ULONG i = 0; t && i < n; i++) {
+        CK_OBJECT_CLASS cls;
+        if (t[i].type != CKA_CLASS || !t[i].pValue || t[i].ulValueLen != sizeof cls)
+            continue;
+        memcpy(&cls, t[i].pValue, sizeof cls);
+        if (cls == want)
+            return 1;
+    }
+    return 0;
+}
+
+static CK_RV fk_CreateObject(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+                             CK_OBJECT_HANDLE_PTR o)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    if (on(CERT_REFUSED) && has_class(t, n, CKO_CERTIFICATE))
+        return CKR_TEMPLATE_INCONSISTENT;
+    return st.real.C_CreateObject(s, t, n, o);
+}
+
+/* sign-device-error: let the real module finish the operation and throw the
+ * signature away, so the operation ends as after a real device error (a new
+ * C_SignInit works).  Errors of the real module itself (no C_SignInit, bad
+ * session or arguments) are returned as they are. */
+static CK_RV sign_and_discard(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, int final)
+{
+    CK_ULONG n = 0;
+    CK_BYTE_PTR sig;
+    CK_RV rv = final ? st.real.C_SignFinal(s, NULL, &n) : st.real.C_Sign(s, data, len, NULL, &n);
+
+    if (rv != CKR_OK)
+        return rv;
+    if (!(sig = malloc(n ? n : 1)))
+        return CKR_HOST_MEMORY;
+    rv = final ? st.real.C_SignFinal(s, sig, &n) : st.real.C_Sign(s, data, len, sig, &n);
+    free(sig);
+    return rv == CKR_OK ? CKR_DEVICE_ERROR : rv;
+}
+
+static CK_RV fk_Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len,
+                     CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    if (on(SIGN_DEVICE_ERROR))
+        return sign_and_discard(s, data, len, 0);
+    return st.real.C_Sign(s, data, len, sig, sig_len);
+}
+
+static CK_RV fk_SignFinal(CK_SESSION_HANDLE s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    if (on(SIGN_DEVICE_ERROR))
+        return sign_and_discard(s, NULL, 0, 1);
+    return st.real.C_SignFinal(s, sig, sig_len);
 }
 
 /* ---- plain forwarding and the exported symbols ---------------------------- */

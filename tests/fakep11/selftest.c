@@ -340,6 +340,14 @@ static void test_device_removed(void)
              "removed-after=3: call 4 C_GenerateRandom");
     check_rv(login(s, CKU_USER, USER_PIN), CKR_DEVICE_REMOVED, "removed: C_Login");
     check_rv(f->C_CloseSession(s), CKR_DEVICE_REMOVED, "removed: C_CloseSession");
+    {
+        CK_ATTRIBUTE a = { CKA_CLASS, buf, sizeof buf };
+        check_rv(f->C_GetAttributeValue(s, 1, &a, 1), CKR_DEVICE_REMOVED,
+                 "removed: C_GetAttributeValue");
+        check_rv(f->C_CreateObject(s, &a, 1, &n), CKR_DEVICE_REMOVED, "removed: C_CreateObject");
+        n = sizeof buf;
+        check_rv(f->C_Sign(s, buf, 1, buf, &n), CKR_DEVICE_REMOVED, "removed: C_Sign");
+    }
     check_rv(f->C_GetTokenInfo(slot, &ti), CKR_TOKEN_NOT_PRESENT, "removed: C_GetTokenInfo");
     check(f->C_GetSlotInfo(slot, &si) == CKR_OK && !(si.flags & CKF_TOKEN_PRESENT),
           "removed: C_GetSlotInfo OK without CKF_TOKEN_PRESENT");
@@ -380,6 +388,476 @@ static void test_slow_login(void)
     f->C_Logout(s);
     f->C_CloseSession(s);
     stop();
+}
+
+/* ---- object faults ----------------------------------------------------------
+ * Two token key pairs are made without faults ("fk-p256", "fk-p521": CKA_ID
+ * and CKA_LABEL), each fault is then checked against them, and they are
+ * deleted at the end. */
+
+#define ID256 "fk-p256"
+#define ID521 "fk-p521"
+#define P256_POINT 65                       /* raw uncompressed point sizes */
+#define P521_POINT 133
+
+static const CK_BYTE p256_params[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+static const CK_BYTE p521_params[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23 };
+static CK_BYTE der256[2 + P256_POINT], der521[3 + P521_POINT];  /* CKA_EC_POINT without faults */
+static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+
+static CK_SESSION_HANDLE user_session(const char *what)
+{
+    CK_SESSION_HANDLE s = open_rw();
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s: user login", what);
+    check_rv(login(s, CKU_USER, USER_PIN), CKR_OK, msg);
+    return s;
+}
+
+static void end_session(CK_SESSION_HANDLE s)
+{
+    f->C_Logout(s);
+    f->C_CloseSession(s);
+}
+
+/* EC key pair with CKA_ID = CKA_LABEL = id, sensitive and not extractable. */
+static CK_RV gen_ec(CK_SESSION_HANDLE s, const CK_BYTE *params, CK_ULONG params_len,
+                    const char *id, CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv)
+{
+    CK_MECHANISM mech = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+    CK_ULONG n = strlen(id);
+    CK_ATTRIBUTE pub_t[] = {
+        { CKA_TOKEN, &yes, 1 }, { CKA_EC_PARAMS, (void *)params, params_len },
+        { CKA_ID, (void *)id, n }, { CKA_LABEL, (void *)id, n }, { CKA_VERIFY, &yes, 1 },
+    };
+    CK_ATTRIBUTE priv_t[] = {
+        { CKA_TOKEN, &yes, 1 }, { CKA_PRIVATE, &yes, 1 }, { CKA_SENSITIVE, &yes, 1 },
+        { CKA_EXTRACTABLE, &no, 1 }, { CKA_SIGN, &yes, 1 },
+        { CKA_ID, (void *)id, n }, { CKA_LABEL, (void *)id, n },
+    };
+    *pub = *priv = 12345;                   /* must be overwritten */
+    return f->C_GenerateKeyPair(s, &mech, pub_t, 5, priv_t, 7, pub, priv);
+}
+
+/* Objects whose attribute `type` (CKA_ID or CKA_LABEL) is `value`. */
+static CK_ULONG find_by(CK_SESSION_HANDLE s, CK_ATTRIBUTE_TYPE type, const char *value,
+                        CK_OBJECT_HANDLE *out, CK_ULONG max)
+{
+    CK_ATTRIBUTE t = { type, (void *)value, strlen(value) };
+    CK_OBJECT_HANDLE dummy[8];
+    CK_ULONG n = 0;
+
+    if (!out) {
+        out = dummy;
+        max = 8;
+    }
+    if (f->C_FindObjectsInit(s, &t, 1) != CKR_OK)
+        return 0;
+    if (f->C_FindObjects(s, out, max, &n) != CKR_OK)
+        n = 0;
+    f->C_FindObjectsFinal(s);
+    return n;
+}
+
+static CK_OBJECT_HANDLE find_key(CK_SESSION_HANDLE s, const char *id, CK_OBJECT_CLASS cls)
+{
+    CK_ATTRIBUTE t[] = { { CKA_ID, (void *)id, strlen(id) }, { CKA_CLASS, &cls, sizeof cls } };
+    CK_OBJECT_HANDLE o[2];
+    CK_ULONG n = 0;
+
+    if (f->C_FindObjectsInit(s, t, 2) != CKR_OK)
+        return CK_INVALID_HANDLE;
+    if (f->C_FindObjects(s, o, 2, &n) != CKR_OK)
+        n = 0;
+    f->C_FindObjectsFinal(s);
+    if (n != 1)
+        check(0, "exactly one key '%s' of class %lu (found %lu)", id, (unsigned long)cls,
+              (unsigned long)n);
+    return n == 1 ? o[0] : CK_INVALID_HANDLE;
+}
+
+static CK_ULONG get_ulong(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type)
+{
+    CK_ULONG v = (CK_ULONG)-1;
+    CK_ATTRIBUTE a = { type, &v, sizeof v };
+    f->C_GetAttributeValue(s, o, &a, 1);
+    return v;
+}
+
+static CK_RV ecdsa_sign(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, CK_ULONG *sig_len)
+{
+    CK_MECHANISM mech = { CKM_ECDSA, NULL, 0 };
+    CK_BYTE hash[32] = { 1, 2, 3 }, sig[256];
+    CK_RV rv = f->C_SignInit(s, &mech, key);
+
+    *sig_len = sizeof sig;
+    return rv != CKR_OK ? rv : f->C_Sign(s, hash, sizeof hash, sig, sig_len);
+}
+
+static CK_RV create_cert(CK_SESSION_HANDLE s, CK_BBOOL token, CK_OBJECT_HANDLE *o)
+{
+    static CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+    static CK_CERTIFICATE_TYPE type = CKC_X_509;
+    static CK_BYTE subject[] = { 0x30, 0x00 }, value[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+    CK_ATTRIBUTE t[] = {
+        { CKA_CLASS, &cls, sizeof cls }, { CKA_CERTIFICATE_TYPE, &type, sizeof type },
+        { CKA_TOKEN, &token, 1 }, { CKA_LABEL, "fk-cert", 7 }, { CKA_ID, "fk-cert", 7 },
+        { CKA_SUBJECT, subject, sizeof subject }, { CKA_VALUE, value, sizeof value },
+    };
+    return f->C_CreateObject(s, t, 7, o);
+}
+
+static void test_keys_make(void)
+{
+    CK_OBJECT_HANDLE pub, priv, pub521, priv521, cert;
+    CK_BBOOL ex = 9, se = 9, ne = 9, as = 9;
+    CK_ATTRIBUTE flags[] = {
+        { CKA_EXTRACTABLE, &ex, 1 }, { CKA_SENSITIVE, &se, 1 },
+        { CKA_NEVER_EXTRACTABLE, &ne, 1 }, { CKA_ALWAYS_SENSITIVE, &as, 1 },
+    };
+    CK_ATTRIBUTE pt = { CKA_EC_POINT, der256, sizeof der256 };
+    CK_ATTRIBUTE label = { CKA_LABEL, ID256, strlen(ID256) };
+    CK_SESSION_HANDLE s;
+    CK_ULONG n;
+    CK_RV rv;
+
+    check_rv(start(NULL), CKR_OK, "objects: C_Initialize without faults");
+    s = user_session("no fault");
+    check_rv(gen_ec(s, p256_params, sizeof p256_params, ID256, &pub, &priv), CKR_OK,
+             "no fault: C_GenerateKeyPair P-256 '" ID256 "'");
+    check(find_by(s, CKA_ID, ID256, NULL, 0) == 2 && find_by(s, CKA_LABEL, ID256, NULL, 0) == 2,
+          "no fault: the pair is found by CKA_ID and by CKA_LABEL");
+    check_rv(gen_ec(s, p521_params, sizeof p521_params, ID521, &pub521, &priv521), CKR_OK,
+             "no fault: C_GenerateKeyPair P-521 '" ID521 "'");
+    rv = f->C_GetAttributeValue(s, priv, flags, 4);
+    check(rv == CKR_OK && !ex && se && ne && as,
+          "no fault: private key not extractable, sensitive, never extractable, always sensitive");
+    rv = f->C_GetAttributeValue(s, pub, &pt, 1);
+    check(rv == CKR_OK && pt.ulValueLen == sizeof der256 && der256[0] == 0x04 &&
+          der256[1] == P256_POINT && der256[2] == 0x04,
+          "no fault: P-256 CKA_EC_POINT is DER 04 41 04... (%lu bytes)", (unsigned long)pt.ulValueLen);
+    pt.pValue = der521;
+    pt.ulValueLen = sizeof der521;
+    rv = f->C_GetAttributeValue(s, pub521, &pt, 1);
+    check(rv == CKR_OK && pt.ulValueLen == sizeof der521 && der521[0] == 0x04 &&
+          der521[1] == 0x81 && der521[2] == P521_POINT && der521[3] == 0x04,
+          "no fault: P-521 CKA_EC_POINT is DER 04 81 85 04... (%lu bytes)", (unsigned long)pt.ulValueLen);
+    check_rv(f->C_SetAttributeValue(s, pub, &label, 1), CKR_OK, "no fault: C_SetAttributeValue");
+    rv = ecdsa_sign(s, priv, &n);
+    check(rv == CKR_OK && n == 64, "no fault: ECDSA signature (rv 0x%lx, %lu bytes)",
+          (unsigned long)rv, (unsigned long)n);
+    check_rv(create_cert(s, CK_FALSE, &cert), CKR_OK, "no fault: C_CreateObject certificate");
+    f->C_DestroyObject(s, cert);
+    end_session(s);
+    stop();
+}
+
+static void test_keys_delete(void)
+{
+    CK_OBJECT_HANDLE o[8];
+    CK_SESSION_HANDLE s;
+    CK_ULONG n, gone = 0;
+
+    check_rv(start(NULL), CKR_OK, "objects: clean-up");
+    s = user_session("clean-up");
+    n = find_by(s, CKA_ID, ID256, o, 8);
+    n += find_by(s, CKA_ID, ID521, o + n, 8 - n);
+    for (CK_ULONG i = 0; i < n; i++)
+        gone += f->C_DestroyObject(s, o[i]) == CKR_OK;
+    check(n == 4 && gone == 4, "clean-up: deleted %lu of the 4 key objects", (unsigned long)gone);
+    end_session(s);
+    stop();
+}
+
+/* keygen-template-inconsistent / keygen-attribute-invalid */
+static void test_keygen_refused(const char *fault, CK_RV want)
+{
+    CK_OBJECT_HANDLE pub, priv;
+    CK_SESSION_HANDLE s;
+    char what[128];
+
+    check_rv(start(fault), CKR_OK, fault);
+    s = user_session(fault);
+    snprintf(what, sizeof what, "%s: C_GenerateKeyPair", fault);
+    check_rv(gen_ec(s, p256_params, sizeof p256_params, "fk-refused", &pub, &priv), want, what);
+    check(find_by(s, CKA_ID, "fk-refused", NULL, 0) == 0 &&
+          find_by(s, CKA_LABEL, "fk-refused", NULL, 0) == 0, "%s: nothing was created", fault);
+    end_session(s);
+    stop();
+}
+
+static void test_keygen_half(void)
+{
+    CK_OBJECT_HANDLE pub, priv, o[4], o2[4];
+    CK_SESSION_HANDLE s;
+    CK_ULONG n;
+
+    check_rv(start("keygen-half"), CKR_OK, "keygen-half");
+    s = user_session("keygen-half");
+    check_rv(gen_ec(s, p256_params, sizeof p256_params, "fk-half", &pub, &priv), CKR_DEVICE_ERROR,
+             "keygen-half: C_GenerateKeyPair");
+    check(pub == CK_INVALID_HANDLE && priv == CK_INVALID_HANDLE,
+          "keygen-half: no handles returned");
+    n = find_by(s, CKA_ID, "fk-half", o, 4);
+    check(n == 1 && get_ulong(s, o[0], CKA_CLASS) == CKO_PUBLIC_KEY,
+          "keygen-half: only the public key is left (%lu object(s) with the CKA_ID)", (unsigned long)n);
+    check(find_by(s, CKA_LABEL, "fk-half", o2, 4) == 1 && n == 1 && o2[0] == o[0],
+          "keygen-half: the same public key is found by CKA_LABEL");
+    if (n == 1)
+        check_rv(f->C_DestroyObject(s, o[0]), CKR_OK, "keygen-half: leftover public key deleted");
+    check(find_by(s, CKA_ID, "fk-half", NULL, 0) == 0, "keygen-half: nothing left");
+    end_session(s);
+    stop();
+}
+
+static void test_key_extractable(void)
+{
+    CK_OBJECT_CLASS cls = 0;
+    CK_KEY_TYPE kt = 0;
+    CK_BBOOL ex = 9, se = 9, ne = 9, as = 9, sign = 9;
+    CK_BYTE id[32], value[80];
+    CK_ATTRIBUTE t[] = {
+        { CKA_CLASS, &cls, sizeof cls }, { CKA_EXTRACTABLE, &ex, 1 }, { CKA_SENSITIVE, &se, 1 },
+        { CKA_ID, id, sizeof id }, { CKA_NEVER_EXTRACTABLE, &ne, 1 },
+        { CKA_ALWAYS_SENSITIVE, &as, 1 }, { CKA_SIGN, &sign, 1 }, { CKA_KEY_TYPE, &kt, sizeof kt },
+    };
+    CK_ATTRIBUTE q[8], v[] = { { CKA_EXTRACTABLE, &ex, 1 }, { CKA_VALUE, value, sizeof value },
+                               { CKA_SENSITIVE, &se, 1 } };
+    CK_MECHANISM aes_gen = { CKM_AES_KEY_GEN, NULL, 0 };
+    CK_ULONG len32 = 32;
+    CK_ATTRIBUTE aes_t[] = { { CKA_VALUE_LEN, &len32, sizeof len32 }, { CKA_SENSITIVE, &yes, 1 },
+                             { CKA_EXTRACTABLE, &no, 1 } };
+    CK_OBJECT_HANDLE priv, aes;
+    CK_SESSION_HANDLE s;
+    CK_ULONG i, ok;
+    CK_RV rv;
+
+    check_rv(start("key-extractable"), CKR_OK, "key-extractable");
+    s = user_session("key-extractable");
+    priv = find_key(s, ID256, CKO_PRIVATE_KEY);
+    rv = f->C_GetAttributeValue(s, priv, t, 8);
+    check(rv == CKR_OK && ex == CK_TRUE && se == CK_FALSE && ne == CK_FALSE && as == CK_FALSE,
+          "key-extractable: private key reports extractable, not sensitive, "
+          "not never-extractable, not always-sensitive (rv 0x%lx)", (unsigned long)rv);
+    check(cls == CKO_PRIVATE_KEY && kt == CKK_EC && sign == CK_TRUE &&
+          t[3].ulValueLen == strlen(ID256) && memcmp(id, ID256, strlen(ID256)) == 0,
+          "key-extractable: the other attributes of the template are forwarded");
+    memcpy(q, t, sizeof q);
+    for (i = 0; i < 8; i++) {
+        q[i].pValue = NULL;
+        q[i].ulValueLen = 0;
+    }
+    rv = f->C_GetAttributeValue(s, priv, q, 8);
+    for (i = ok = 0; i < 8; i++)
+        ok += q[i].ulValueLen == t[i].ulValueLen;
+    check(rv == CKR_OK && ok == 8, "key-extractable: length query of the template (%lu/8 right)",
+          (unsigned long)ok);
+    ex = se = 9;
+    rv = f->C_GetAttributeValue(s, priv, v, 3);
+    check(rv == CKR_ATTRIBUTE_SENSITIVE && v[1].ulValueLen == CK_UNAVAILABLE_INFORMATION &&
+          ex == CK_TRUE && se == CK_FALSE,
+          "key-extractable: with sensitive CKA_VALUE in the template -> 0x%lx, flags still faked",
+          (unsigned long)rv);
+    check_rv(f->C_GenerateKey(s, &aes_gen, aes_t, 3, &aes), CKR_OK,
+             "key-extractable: AES session key generated");
+    ex = se = 9;
+    rv = f->C_GetAttributeValue(s, aes, v, 1);
+    rv = rv == CKR_OK ? f->C_GetAttributeValue(s, aes, v + 2, 1) : rv;
+    check(rv == CKR_OK && ex == CK_FALSE && se == CK_TRUE,
+          "key-extractable: secret keys are left alone");
+    f->C_DestroyObject(s, aes);
+    end_session(s);
+    stop();
+}
+
+static void test_setattr_unsupported(void)
+{
+    CK_ATTRIBUTE label = { CKA_LABEL, "renamed", 7 };
+    CK_BYTE buf[32];
+    CK_ATTRIBUTE got = { CKA_LABEL, buf, sizeof buf };
+    CK_OBJECT_HANDLE pub;
+    CK_SESSION_HANDLE s;
+
+    check_rv(start("setattr-unsupported"), CKR_OK, "setattr-unsupported");
+    s = user_session("setattr-unsupported");
+    pub = find_key(s, ID256, CKO_PUBLIC_KEY);
+    check_rv(f->C_SetAttributeValue(s, pub, &label, 1), CKR_FUNCTION_NOT_SUPPORTED,
+             "setattr-unsupported: C_SetAttributeValue");
+    check(f->C_GetAttributeValue(s, pub, &got, 1) == CKR_OK && got.ulValueLen == strlen(ID256) &&
+          memcmp(buf, ID256, strlen(ID256)) == 0, "setattr-unsupported: label unchanged");
+    end_session(s);
+    stop();
+}
+
+static void test_ec_point_raw(void)
+{
+    CK_BYTE pt[200], id[32], params[32];
+    CK_KEY_TYPE kt = 0;
+    CK_ATTRIBUTE one = { CKA_EC_POINT, NULL, 0 };
+    CK_ATTRIBUTE t[] = {
+        { CKA_KEY_TYPE, &kt, sizeof kt }, { CKA_EC_POINT, pt, sizeof pt },
+        { CKA_ID, id, sizeof id }, { CKA_EC_PARAMS, params, sizeof params },
+    };
+    CK_ATTRIBUTE q[4];
+    CK_OBJECT_HANDLE pub, pub521, priv;
+    CK_SESSION_HANDLE s;
+    CK_RV rv;
+
+    check_rv(start("ec-point-raw"), CKR_OK, "ec-point-raw");
+    s = user_session("ec-point-raw");
+    pub = find_key(s, ID256, CKO_PUBLIC_KEY);
+    rv = f->C_GetAttributeValue(s, pub, &one, 1);
+    check(rv == CKR_OK && one.ulValueLen == P256_POINT,
+          "ec-point-raw: length query answers the raw length (%lu)", (unsigned long)one.ulValueLen);
+    one.pValue = pt;                        /* exactly the raw length */
+    rv = f->C_GetAttributeValue(s, pub, &one, 1);
+    check(rv == CKR_OK && one.ulValueLen == P256_POINT && memcmp(pt, der256 + 2, P256_POINT) == 0,
+          "ec-point-raw: P-256 point is 04 X Y without the DER header (rv 0x%lx)", (unsigned long)rv);
+
+    memcpy(q, t, sizeof q);
+    for (int i = 0; i < 4; i++)
+        q[i].pValue = NULL;
+    rv = f->C_GetAttributeValue(s, pub, q, 4);
+    check(rv == CKR_OK && q[0].ulValueLen == sizeof kt && q[1].ulValueLen == P256_POINT &&
+          q[2].ulValueLen == strlen(ID256) && q[3].ulValueLen == sizeof p256_params,
+          "ec-point-raw: length query of a 4-attribute template (%lu %lu %lu %lu)",
+          (unsigned long)q[0].ulValueLen, (unsigned long)q[1].ulValueLen,
+          (unsigned long)q[2].ulValueLen, (unsigned long)q[3].ulValueLen);
+    rv = f->C_GetAttributeValue(s, pub, t, 4);    /* point buffer larger than needed */
+    check(rv == CKR_OK && kt == CKK_EC && t[1].ulValueLen == P256_POINT &&
+          memcmp(pt, der256 + 2, P256_POINT) == 0 && t[2].ulValueLen == strlen(ID256) &&
+          memcmp(id, ID256, strlen(ID256)) == 0 && t[3].ulValueLen == sizeof p256_params &&
+          memcmp(params, p256_params, sizeof p256_params) == 0,
+          "ec-point-raw: 4-attribute template, the others forwarded (rv 0x%lx)", (unsigned long)rv);
+    t[1].ulValueLen = P256_POINT - 1;
+    t[2].ulValueLen = sizeof id;
+    memset(id, 0, sizeof id);
+    rv = f->C_GetAttributeValue(s, pub, t, 4);
+    check(rv == CKR_BUFFER_TOO_SMALL && t[1].ulValueLen == CK_UNAVAILABLE_INFORMATION &&
+          t[2].ulValueLen == strlen(ID256) && memcmp(id, ID256, strlen(ID256)) == 0,
+          "ec-point-raw: %d-byte buffer -> 0x%lx, point unavailable, CKA_ID still returned",
+          P256_POINT - 1, (unsigned long)rv);
+
+    pub521 = find_key(s, ID521, CKO_PUBLIC_KEY);
+    one.pValue = NULL;
+    rv = f->C_GetAttributeValue(s, pub521, &one, 1);
+    check(rv == CKR_OK && one.ulValueLen == P521_POINT,
+          "ec-point-raw: P-521 length query (%lu)", (unsigned long)one.ulValueLen);
+    one.pValue = pt;
+    rv = f->C_GetAttributeValue(s, pub521, &one, 1);
+    check(rv == CKR_OK && one.ulValueLen == P521_POINT && memcmp(pt, der521 + 3, P521_POINT) == 0,
+          "ec-point-raw: P-521 point without the long-form header 04 81 85");
+
+    priv = find_key(s, ID256, CKO_PRIVATE_KEY);
+    one.ulValueLen = sizeof pt;
+    rv = f->C_GetAttributeValue(s, priv, &one, 1);
+    check(rv == CKR_ATTRIBUTE_TYPE_INVALID && one.ulValueLen == CK_UNAVAILABLE_INFORMATION,
+          "ec-point-raw: private key has no CKA_EC_POINT -> 0x%lx", (unsigned long)rv);
+    end_session(s);
+    stop();
+}
+
+/* A session-only RSA-1024 key: SoftHSM2 2.6 has no multi-part ECDSA
+ * (no CKM_ECDSA_SHA256), so C_SignUpdate/C_SignFinal are tried with RSA. */
+static CK_OBJECT_HANDLE gen_session_rsa(CK_SESSION_HANDLE s)
+{
+    CK_MECHANISM mech = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+    CK_ULONG bits = 1024;
+    CK_ATTRIBUTE pub_t[] = { { CKA_TOKEN, &no, 1 }, { CKA_MODULUS_BITS, &bits, sizeof bits },
+                             { CKA_VERIFY, &yes, 1 } };
+    CK_ATTRIBUTE priv_t[] = { { CKA_TOKEN, &no, 1 }, { CKA_SENSITIVE, &yes, 1 },
+                              { CKA_SIGN, &yes, 1 } };
+    CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+
+    check_rv(f->C_GenerateKeyPair(s, &mech, pub_t, 3, priv_t, 3, &pub, &priv), CKR_OK,
+             "sign-device-error: session RSA key");
+    return priv;
+}
+
+static void test_sign_device_error(void)
+{
+    CK_MECHANISM ecdsa = { CKM_ECDSA, NULL, 0 }, rsa_sha = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+    CK_BYTE data[32] = { 1, 2, 3 }, sig[256];
+    CK_ULONG n = sizeof sig;
+    CK_OBJECT_HANDLE priv, rsa;
+    CK_SESSION_HANDLE s;
+
+    check_rv(start("sign-device-error"), CKR_OK, "sign-device-error");
+    s = user_session("sign-device-error");
+    priv = find_key(s, ID256, CKO_PRIVATE_KEY);
+    check_rv(f->C_SignInit(s, &ecdsa, priv), CKR_OK, "sign-device-error: C_SignInit forwarded");
+    check_rv(f->C_Sign(s, data, sizeof data, sig, &n), CKR_DEVICE_ERROR,
+             "sign-device-error: C_Sign");
+    check_rv(f->C_SignInit(s, &ecdsa, priv), CKR_OK,
+             "sign-device-error: the failed operation ended, C_SignInit again");
+    check_rv(f->C_Sign(s, data, sizeof data, NULL, &n), CKR_DEVICE_ERROR,
+             "sign-device-error: C_Sign length query");
+    rsa = gen_session_rsa(s);
+    check_rv(f->C_SignInit(s, &rsa_sha, rsa), CKR_OK,
+             "sign-device-error: C_SignInit CKM_SHA256_RSA_PKCS");
+    check_rv(f->C_SignUpdate(s, data, sizeof data), CKR_OK, "sign-device-error: C_SignUpdate forwarded");
+    n = sizeof sig;
+    check_rv(f->C_SignFinal(s, sig, &n), CKR_DEVICE_ERROR, "sign-device-error: C_SignFinal");
+    check_rv(f->C_SignFinal(s, sig, &n), CKR_OPERATION_NOT_INITIALIZED,
+             "sign-device-error: operation ended (C_SignFinal again)");
+    check_rv(f->C_Sign(s, data, sizeof data, sig, &n), CKR_OPERATION_NOT_INITIALIZED,
+             "sign-device-error: C_Sign without C_SignInit");
+    end_session(s);
+    stop();
+}
+
+static void test_cert_refused(void)
+{
+    static CK_OBJECT_CLASS data_cls = CKO_DATA;
+    CK_ATTRIBUTE data_t[] = { { CKA_CLASS, &data_cls, sizeof data_cls }, { CKA_TOKEN, &no, 1 },
+                              { CKA_LABEL, "fk-data", 7 }, { CKA_VALUE, "x", 1 } };
+    CK_OBJECT_HANDLE o = CK_INVALID_HANDLE;
+    CK_SESSION_HANDLE s;
+
+    check_rv(start("cert-refused"), CKR_OK, "cert-refused");
+    s = user_session("cert-refused");
+    check_rv(create_cert(s, CK_TRUE, &o), CKR_TEMPLATE_INCONSISTENT,
+             "cert-refused: C_CreateObject certificate");
+    check(find_by(s, CKA_LABEL, "fk-cert", NULL, 0) == 0, "cert-refused: no certificate stored");
+    check_rv(f->C_CreateObject(s, data_t, 4, &o), CKR_OK,
+             "cert-refused: C_CreateObject data object forwarded");
+    f->C_DestroyObject(s, o);
+    end_session(s);
+    stop();
+}
+
+/* Two faults on one C_GetAttributeValue. */
+static void test_attr_faults_combined(void)
+{
+    CK_BYTE pt[P256_POINT];
+    CK_BBOOL ex = 9;
+    CK_ATTRIBUTE pub_t = { CKA_EC_POINT, pt, sizeof pt }, priv_t = { CKA_EXTRACTABLE, &ex, 1 };
+    CK_SESSION_HANDLE s;
+    CK_RV rv, rv2;
+
+    check_rv(start("ec-point-raw,key-extractable"), CKR_OK, "ec-point-raw,key-extractable");
+    s = user_session("combined");
+    rv = f->C_GetAttributeValue(s, find_key(s, ID256, CKO_PUBLIC_KEY), &pub_t, 1);
+    rv2 = f->C_GetAttributeValue(s, find_key(s, ID256, CKO_PRIVATE_KEY), &priv_t, 1);
+    check(rv == CKR_OK && rv2 == CKR_OK && pub_t.ulValueLen == P256_POINT && ex == CK_TRUE,
+          "combined: raw EC point and extractable private key");
+    end_session(s);
+    stop();
+}
+
+static void test_object_faults(void)
+{
+    test_keys_make();
+    test_keygen_refused("keygen-template-inconsistent", CKR_TEMPLATE_INCONSISTENT);
+    test_keygen_refused("keygen-attribute-invalid", CKR_ATTRIBUTE_VALUE_INVALID);
+    test_keygen_half();
+    test_key_extractable();
+    test_setattr_unsupported();
+    test_ec_point_raw();
+    test_sign_device_error();
+    test_cert_refused();
+    test_attr_faults_combined();
+    test_keys_delete();
 }
 
 /* A bad fault list must fail C_Initialize and name the culprit on stderr. */
@@ -431,6 +909,7 @@ static int global_child(const char *fake)
     f->C_Logout(s);
     f->C_CloseSession(s);
     stop();
+    test_object_faults();   /* the hand-written object functions reach SoftHSM2 too */
     dlclose(h);
     return failures ? 1 : 0;
 }
@@ -485,12 +964,14 @@ int main(int argc, char **argv)
     test_pin_expired();
     test_device_removed();
     test_slow_login();
+    test_object_faults();
     test_bad_fault(dir, "bogus", "'bogus'");
     test_bad_fault(dir, "pin-count-low,pin-lockd", "'pin-lockd'");
     test_bad_fault(dir, "device-removed-after=x", "device-removed-after=x");
     test_bad_fault(dir, "device-removed-after", "device-removed-after");
     test_bad_fault(dir, "slow-login=-5", "slow-login=-5");
     test_bad_fault(dir, "pin-locked=1", "pin-locked=1");
+    test_bad_fault(dir, "keygen-half=1", "keygen-half=1");
     dlclose(h);
 
     fflush(stdout);

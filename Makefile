@@ -46,7 +46,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTLIB  = $(BUILD)/tests/testlib.o
 
-.PHONY: all run check deps install clean unit update-screens
+.PHONY: all run check deps install clean unit update-screens bench
 all: $(BUILD)/hsmdesk
 
 # every object is rebuilt when any header changes: few files, no stale
@@ -133,6 +133,13 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit
 	@sh tests/run.sh build-asan
+
+# Speed claims, each against the standard tool on the same input in the
+# same run (tests/bench/*.sh); the optimized build, not the sanitizer one.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@rc=0; for b in tests/bench/*.sh; do bash "$$b" $(BUILD) || rc=1; done; \
+	exit $$rc
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -133,10 +133,13 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BUILD)/hsmdesk
 
-# Tests run against the sanitizer build; the normal build must compile too.
+# Tests run against the sanitizer build; the normal build must compile too,
+# and every fuzz target replays its seeds and mutates them for a few
+# seconds (fuzz-brief) before the tests, whose summary line ends the output.
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit
+	@$(MAKE) --no-print-directory fuzz-brief
 	@sh tests/run.sh build-asan
 
 # Speed claims, each against the standard tool on the same input in the

@@ -327,9 +327,11 @@ test_csr_without_key_usage_has_no_such_extension(void **state)
 static void
 test_csr_extended_key_usage_by_name_and_by_oid(void **state)
 {
+	/* no serverAuth or emailProtection here: those require their
+	 * alternative names (test_profile_ready), a second extension */
 	static const char *want[] = { "1.3.6.1.5.5.7.3.3",
-		"1.3.6.1.5.5.7.3.1", "1.3.6.1.4.1.311.10.3.13",
-		"1.3.6.1.5.5.7.3.4" };
+		"1.3.6.1.5.5.7.3.8", "1.3.6.1.4.1.311.10.3.13",
+		"1.3.6.1.5.5.7.3.2" };
 	struct hd_profile p;
 	struct hd_csr c;
 	X509_REQ *req;
@@ -341,8 +343,8 @@ test_csr_extended_key_usage_by_name_and_by_oid(void **state)
 	(void)state;
 	load_yaml(&p, "name: eku\nkey: {type: rsa, bits: 2048}\n"
 	    "subject: {CN: Build Bot}\nextensions:\n"
-	    "  extended_key_usage: [codeSigning, 1.3.6.1.5.5.7.3.1, "
-	    "1.3.6.1.4.1.311.10.3.13, emailprotection]\n");
+	    "  extended_key_usage: [codeSigning, 1.3.6.1.5.5.7.3.8, "
+	    "1.3.6.1.4.1.311.10.3.13, clientauth]\n");
 	make(&p, &g.rsa, &c);
 	req = parse(&c);
 	exts = X509_REQ_get_extensions(req);

@@ -549,9 +549,10 @@ test_keygen_token_claiming_extractable_loses_the_key(void **state)
 	shipped(&p, "codesign-ecdsa-p256");
 	assert_int_equal(hd_keygen(s, &p, "leaky", NULL, NULL, &k, &err), -1);
 	assert_int_equal(err.code, HD_E_TOKEN);
+	/* fakep11's key-extractable claims both at once */
 	assert_string_equal(err.msg, "token 'kg': reported the new private "
-	    "key as extractable although the profile asked for a "
-	    "non-exportable key");
+	    "key as not sensitive (readable in plaintext) and extractable "
+	    "although hsmdesk asked for a sensitive, non-exportable key");
 	assert_non_null(strstr(err.hint, "deleted"));
 	done(s);
 	assert_int_equal(objects_left(), 0);

@@ -10,6 +10,7 @@
 #include "hsmdesk.h"
 
 struct PKCS11_ctx_st;
+struct PKCS11_slot_st;
 
 struct hd_session {
 	char module[4096];
@@ -27,6 +28,12 @@ struct hd_session {
 
 	CK_SESSION_HANDLE sh;		/* 0 when no session is open */
 	int logged_in;
+
+	/* libp11's slot list, taken for the first signature and kept until
+	 * the session closes: releasing it calls C_CloseAllSessions, which
+	 * would end our session and the login with it (libp11 0.4.12). */
+	struct PKCS11_slot_st *p11_slots;
+	unsigned int p11_nslots;
 };
 
 /* token.c */
@@ -75,6 +82,9 @@ struct hd_signer *hd_signer_open(struct hd_session *s, const struct hd_key *k,
     struct hd_err *err);
 struct evp_pkey_st *hd_signer_pkey(struct hd_signer *g);
 void hd_signer_close(struct hd_signer *g);
+/* Release libp11's slot list (closing every session on the module's
+ * slots): only as the session closes. */
+void hd_signer_release(struct hd_session *s);
 
 /* uri.c: RFC 7512 token matching */
 int hd_uri_match(const char *uri, const struct hd_token_info *ti,

@@ -1,9 +1,11 @@
 /*
  * The private key as an OpenSSL EVP_PKEY whose signing happens on the
- * token: libp11's.  The slot list is taken fresh, the key found by its
- * CKA_ID, and everything released in the order libp11 needs (the EVP_PKEY
- * before the slots, libp11#534).  Login is the core's own, at the
- * application level, which libp11's sessions share.
+ * token: libp11's.  The slot list is taken once per session and kept in
+ * it, because libp11 releases slots with C_CloseAllSessions, which would
+ * end our session and login after the first signature; it is released
+ * when the session closes, after every EVP_PKEY (libp11#534).  The key is
+ * found by its CKA_ID.  Login is the core's own, at the application
+ * level, which libp11's sessions share.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,24 +15,21 @@
 #include "internal.h"
 
 struct hd_signer {
-	PKCS11_SLOT *slots;
-	unsigned int nslots;
-	PKCS11_CTX *ctx;
 	EVP_PKEY *pkey;
 };
 
 static PKCS11_SLOT *
-signer_slot(struct hd_session *s, struct hd_signer *g)
+signer_slot(struct hd_session *s)
 {
 	unsigned int i;
 
-	for (i = 0; i < g->nslots; i++) {
-		PKCS11_TOKEN *t = g->slots[i].token;
+	for (i = 0; i < s->p11_nslots; i++) {
+		PKCS11_TOKEN *t = s->p11_slots[i].token;
 
 		if (t != NULL && t->initialized && t->serialnr != NULL &&
 		    t->label != NULL && strcmp(t->serialnr, s->serial) == 0 &&
 		    strcmp(t->label, s->label) == 0)
-			return &g->slots[i];
+			return &s->p11_slots[i];
 	}
 	return NULL;
 }
@@ -62,15 +61,16 @@ hd_signer_open(struct hd_session *s, const struct hd_key *k,
 		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 		return NULL;
 	}
-	g->ctx = s->p11;
-	if (PKCS11_enumerate_slots(g->ctx, &g->slots, &g->nslots) != 0) {
+	if (s->p11_slots == NULL && PKCS11_enumerate_slots(s->p11,
+	    &s->p11_slots, &s->p11_nslots) != 0) {
+		s->p11_slots = NULL;
 		hd_err_set(err, HD_E_TOKEN, 0, "token '%s': libp11 could not "
 		    "list the slots", hd_token_name(s));
 		hd_err_ossl(err);
 		free(g);
 		return NULL;
 	}
-	if ((slot = signer_slot(s, g)) == NULL ||
+	if ((slot = signer_slot(s)) == NULL ||
 	    (key = signer_key(slot, k)) == NULL ||
 	    (g->pkey = PKCS11_get_private_key(key)) == NULL) {
 		hd_err_set(err, HD_E_TOKEN, 0, "key '%s' on token '%s': libp11 "
@@ -94,7 +94,14 @@ hd_signer_close(struct hd_signer *g)
 	if (g == NULL)
 		return;
 	EVP_PKEY_free(g->pkey);
-	if (g->slots != NULL)
-		PKCS11_release_all_slots(g->ctx, g->slots, g->nslots);
 	free(g);
+}
+
+void
+hd_signer_release(struct hd_session *s)
+{
+	if (s->p11_slots != NULL)
+		PKCS11_release_all_slots(s->p11, s->p11_slots, s->p11_nslots);
+	s->p11_slots = NULL;
+	s->p11_nslots = 0;
 }

@@ -316,12 +316,12 @@ t_help() {
 		tui_check "$key: Help lists 'Log in' and 'Change PIN' bindings; Esc returns"
 	done
 
-	tui_keys 2
-	wait_for "not built yet" || tui_bail "2 says 'not built yet'"
-	expect_screen 'Generate key pair'
+	tui_keys 4
+	wait_for "not built yet" || tui_bail "4 says 'not built yet'"
+	expect_screen 'Import certificate'
 	tui_keys Escape
 	wait_title "Main menu"
-	tui_check "2: a step not built says 'not built yet'; Esc returns"
+	tui_check "4: a step not built says 'not built yet'; Esc returns"
 
 	tui_keys q
 	expect_tui_exit 0

@@ -94,8 +94,8 @@ draw_working(struct tui *t, struct rrun *u)
 
 	req_profile_key(&r->p, key, sizeof(key));
 	if (u->jv.phase == 0 && r->mode == REQ_NEW)
-		draw_text(t, 5, 3, t->cols - 6, RO_TITLE, "%c  Generating an %s "
-		    "key pair inside token '%s' ... %.1f s",
+		draw_text(t, 5, 3, t->cols - 6, RO_TITLE, "%c  Generating the "
+		    "key pair (%s) inside token '%s' ... %.1f s",
 		    spin[u->jv.frame % 4], key, t->ti.label, u->jv.elapsed);
 	else
 		draw_text(t, 5, 3, t->cols - 6, RO_TITLE, "%c  Signing the CSR "

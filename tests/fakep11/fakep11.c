@@ -39,7 +39,7 @@ enum fault {
     DEVICE_REMOVED_AFTER, SLOW_LOGIN,
     KEYGEN_TEMPLATE_INCONSISTENT, KEYGEN_ATTRIBUTE_INVALID, KEYGEN_HALF,
     KEY_EXTRACTABLE, SETATTR_UNSUPPORTED, EC_POINT_RAW, SIGN_DEVICE_ERROR,
-    CERT_REFUSED, N_FAULTS
+    CERT_REFUSED, SLOW_KEYGEN, N_FAULTS
 };
 
 static const struct {
@@ -60,6 +60,7 @@ static const struct {
     [EC_POINT_RAW]         = { "ec-point-raw", 0 },
     [SIGN_DEVICE_ERROR]    = { "sign-device-error", 0 },
     [CERT_REFUSED]         = { "cert-refused", 0 },
+    [SLOW_KEYGEN]          = { "slow-keygen", 1 },
 };
 
 struct config {
@@ -491,6 +492,8 @@ static CK_RV fk_GenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR mech,
         return rv;
     if (gone)
         return CKR_DEVICE_REMOVED;
+    if (on(SLOW_KEYGEN))                    /* an HSM making RSA-4096: seconds */
+        sleep_ms(st.cfg.arg[SLOW_KEYGEN]);
     if (on(KEYGEN_TEMPLATE_INCONSISTENT))   /* not forwarded: nothing is created */
         return CKR_TEMPLATE_INCONSISTENT;
     if (on(KEYGEN_ATTRIBUTE_INVALID))

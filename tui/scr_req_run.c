@@ -82,7 +82,7 @@ run_enter(struct tui *t, struct view *v, const void *arg)
 static int
 rec_rows(const struct tui *t)
 {
-	return t->rows - 14;
+	return t->rows - 15;
 }
 
 static void
@@ -200,28 +200,30 @@ draw_done(struct tui *t, struct rrun *u)
 
 	if (r->mode == REQ_NEW)
 		draw_text(t, 4, 3, t->cols - 6, RO_OK, "Made in the token in "
-		    "%.1f s: key pair '%s' and its CSR.", r->took, r->key.label);
+		    "%.1f s: the key pair and its signed CSR.", r->took);
 	else
-		draw_text(t, 4, 3, t->cols - 6, RO_OK, "The CSR for key '%s' "
-		    "is signed inside the token.", r->key.label);
-	draw_text(t, 5, 3, t->cols - 6, RO_DIM, "The token's own claims about "
+		draw_text(t, 4, 3, t->cols - 6, RO_OK, "The CSR is signed "
+		    "inside the token with the key below.");
+	draw_text(t, 5, 3, 14, RO_DIM, "Key label");
+	draw_text(t, 5, 17, t->cols - 20, RO_TITLE, "%s", r->key.label);
+	draw_text(t, 6, 3, t->cols - 6, RO_DIM, "The token's own claims about "
 	    "the private key (not an attestation):");
-	draw_attrs(t, &r->key, 6);
+	draw_attrs(t, &r->key, 7);
 	if (r->record != NULL) {
-		draw_record(t, u, 9);
+		draw_record(t, u, 10);
 		return;
 	}
-	draw_hline(t, 9, 1, t->cols - 2);
-	draw_text(t, 10, 3, 14, RO_DIM, "Subject");
-	draw_wrap(t, 10, 17, t->cols - 20, 2, RO_TITLE, r->csr.subject);
+	draw_hline(t, 10, 1, t->cols - 2);
+	draw_text(t, 11, 3, 14, RO_DIM, "Subject");
+	draw_wrap(t, 11, 17, t->cols - 20, 2, RO_TITLE, r->csr.subject);
 	req_ku(r->p.key_usage, buf, sizeof(buf));
-	draw_text(t, 12, 3, 14, RO_DIM, "Key usage");
-	draw_text(t, 12, 17, t->cols - 20, RO_NORMAL, "%s", buf);
-	req_eku(&r->p, buf, sizeof(buf));
-	draw_text(t, 13, 3, 14, RO_DIM, "Extended use");
+	draw_text(t, 13, 3, 14, RO_DIM, "Key usage");
 	draw_text(t, 13, 17, t->cols - 20, RO_NORMAL, "%s", buf);
-	draw_text(t, 14, 3, 14, RO_DIM, "CSR SHA-256");
-	draw_text(t, 15, 5, t->cols - 8, RO_NORMAL, "%s", r->csr.sha256);
+	req_eku(&r->p, buf, sizeof(buf));
+	draw_text(t, 14, 3, 14, RO_DIM, "Extended use");
+	draw_text(t, 14, 17, t->cols - 20, RO_NORMAL, "%s", buf);
+	draw_text(t, 15, 3, 14, RO_DIM, "CSR SHA-256");
+	draw_text(t, 16, 5, t->cols - 8, RO_NORMAL, "%s", r->csr.sha256);
 }
 
 static void

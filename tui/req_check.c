@@ -195,25 +195,27 @@ check_label(struct form *fm, int f, struct req_verdict *v)
 	}
 }
 
-/* hd_profile_ready failed: which field?  Each is tried on its own. */
+/* hd_profile_ready failed: which field?  Each subject value is tried on
+ * its own, then the names with the subject; -1 if none alone. */
 static int
 culprit(const struct req_verdict *v, int nrdn, int f_san)
 {
 	struct hd_profile *one = malloc(sizeof(*one));
 	struct hd_err err;
-	int i, found = 0;
+	int i, found = -1;
 
 	if (one == NULL)
-		return 0;
-	for (i = 0; i < nrdn; i++) {
+		return -1;
+	for (i = 0; i < nrdn && found < 0; i++) {
 		*one = v->work;
 		one->subject[0] = v->work.subject[i];
 		one->nsubject = 1;
 		one->nsan = 0;
 		if (hd_profile_ready(one, &err) == -1)
-			break;
+			found = i;
 	}
-	found = i < nrdn ? i : f_san;
+	if (found < 0 && v->work.nsan > 0)
+		found = f_san;
 	free(one);
 	return found;
 }
@@ -227,9 +229,12 @@ check_ready(const struct req_form *rf, struct req_verdict *v)
 
 	if (hd_profile_ready(&v->work, &err) == 0)
 		return;
-	f = culprit(v, rf->nrdn, rf->f_san);
-	mark(&rf->fm->f[f], "placeholder?", RO_ERROR);
 	plain(&err, msg, sizeof(msg));
+	if ((f = culprit(v, rf->nrdn, rf->f_san)) < 0) {
+		say(v, 0, RO_ERROR, "%s.", msg);
+		return;
+	}
+	mark(&rf->fm->f[f], "placeholder?", RO_ERROR);
 	say(v, f, RO_ERROR, "%s.", msg);
 }
 

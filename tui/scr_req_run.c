@@ -302,6 +302,7 @@ static const struct binding keys[] = {
 	{ 27, 0, "Esc", "Back (a new key pair not saved: asks, then deletes "
 	  "it)", run_back },
 	{ KEY_DOWN, 'j', NULL, "Scroll the record (also PgUp, PgDn)", NULL },
+	{ 3, 27, NULL, "While the token works: ask whether to cancel", NULL },
 	{ 0, 0, NULL, NULL, NULL },
 };
 

@@ -121,6 +121,12 @@ subj_enter(struct tui *t, struct view *v, const void *arg)
 
 	(void)t;
 	s->r = r;
+	if (r->base.nsubject == 0) {	/* an INF without Subject: a CN */
+		snprintf(r->base.subject[0].type, sizeof(r->base.subject[0].type),
+		    "CN");
+		r->base.subject[0].value[0] = '\0';
+		r->base.nsubject = 1;
+	}
 	for (i = 0; i < r->base.nsubject && i < FORM_MAX - 2; i++) {
 		m = memo_get(r, r->base.subject[i].type);
 		field_name(r->base.subject[i].type, s->names[i],

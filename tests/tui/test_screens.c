@@ -412,7 +412,9 @@ static const char *const infs[] = {
 	"S=Berlin, C=DE\"\nKeyAlgorithm = ECDSA_P256\nHashAlgorithm = SHA256"
 	"\nKeyUsage = 0x80\nMachineKeySet = TRUE\nProviderName = \"Cavium "
 	"Key Storage Provider\"\n[EnhancedKeyUsageExtension]\n"
-	"OID = 1.3.6.1.5.5.7.3.3\n", NULL,
+	"OID = 1.3.6.1.5.5.7.3.3\n",
+	"nosubject.inf", "[Version]\nSignature = \"$Windows NT$\"\n"
+	"[NewRequest]\nKeyAlgorithm = ECDSA_P256\n", NULL,
 };
 static const char *const existing_csr[] = {
 	"codesign-Alice.csr", "original\n",
@@ -520,6 +522,8 @@ static struct scase cases[] = {
 	  .init = 1, .req = 1, .files = infs },
 	{ .name = "req-inf-ignored", .keys = "2icodesign.inf<ENTER>",
 	  .init = 1, .req = 1, .files = infs },
+	{ .name = "req-inf-no-subject", .keys = "2inosub<TAB><ENTER>"
+	  "<F4>", .init = 1, .req = 1, .files = infs },
 	{ .name = "req-renew", .keys = LOGIN "3<DUMP><DOWN><ENTER><END><UP>"
 	  "<ENTER>build.contoso.com<TAB>DNS:build.contoso.com<F4><DUMP>"
 	  "<ENTER><DUMP><ENTER><ENTER>", .init = 1, .keypairs = 1, .req = 1,

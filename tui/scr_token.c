@@ -14,6 +14,7 @@ struct tokscr {
 	size_t n;
 	struct list l;
 	int public_only;
+	int gen;		/* t->keys_gen when the keys were read */
 };
 
 #define LIST_Y 11
@@ -40,6 +41,7 @@ load_keys(struct tui *t, struct tokscr *ts)
 		return;
 	}
 	ts->public_only = !hd_logged_in(t->s);
+	ts->gen = t->keys_gen;
 	ts->l.n = (int)ts->n;
 	list_fix(&ts->l, list_rows(t));
 }
@@ -128,6 +130,8 @@ tok_draw(struct tui *t, struct view *v)
 	int i, rows = list_rows(t);
 	char size[40];
 
+	if (ts->gen != t->keys_gen)	/* back from Delete key pair */
+		load_keys(t, ts);
 	draw_info(t);
 	draw_hline(t, 9, 1, t->cols - 2);
 	if (t->ti.present && !t->ti.initialized) {
@@ -207,6 +211,22 @@ tok_reset(struct tui *t, struct view *v)
 }
 
 static enum act
+tok_delete(struct tui *t, struct view *v)
+{
+	struct tokscr *ts = v->st;
+
+	if (ts->n == 0 || ts->l.cur >= (int)ts->n)
+		return ACT_NONE;
+	if (!hd_logged_in(t->s) || !ts->keys[ts->l.cur].has_private) {
+		tui_note(t, RO_WARNING, "Log in first: only a logged-in user "
+		    "sees and deletes private keys.");
+		return ACT_NONE;
+	}
+	tui_push(t, &scr_delkey, &ts->keys[ts->l.cur]);
+	return ACT_NONE;
+}
+
+static enum act
 tok_other(struct tui *t, struct view *v, int ch)
 {
 	struct tokscr *ts = v->st;
@@ -218,8 +238,9 @@ static const struct binding keys[] = {
 	{ 27, 0, "Esc", "Back", tok_back },
 	{ 'r', KEY_F(5), "r", "Reload", tok_reload },
 	{ 'c', 0, "c", "Change PIN", tok_change },
-	{ 'R', 0, "R", "Reset user PIN (SO)", tok_reset },
+	{ 'R', 0, "R", "Reset PIN (SO)", tok_reset },
 	{ 'i', 0, "i", "Initialize", tok_init },
+	{ 'd', 0, "d", "Delete key", tok_delete },
 	{ KEY_UP, 'k', NULL, "Previous key (also PgUp, Home)", NULL },
 	{ KEY_DOWN, 'j', NULL, "Next key (also PgDn, End)", NULL },
 	{ 0, 0, NULL, NULL, NULL },

@@ -85,6 +85,7 @@ struct tui {
 	/* a worker thread has the session (req_job.c): draw from here */
 	int busy, busy_login;
 
+	int keys_gen;			/* bumped when a key is deleted */
 	/* said on stderr after the terminal is restored ("" if nothing) */
 	char exit_note[512];
 };
@@ -207,7 +208,8 @@ struct todo_arg {
 
 /* The screens (scr_*.c) and their table (screens.c). */
 extern const struct screen scr_menu, scr_login, scr_token, scr_inittok,
-    scr_change_pin, scr_reset_pin, scr_help, scr_msgs, scr_todo, scr_ask;
+    scr_change_pin, scr_reset_pin, scr_help, scr_msgs, scr_todo, scr_ask,
+    scr_delkey;
 /* the request wizard (req.h) */
 extern const struct screen scr_req_profile, scr_req_inf, scr_req_key,
     scr_req_subject, scr_req_confirm, scr_req_run, scr_req_save,

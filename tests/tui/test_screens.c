@@ -160,6 +160,42 @@ after_renew(void)
 	assert_int_equal(private_keys(), 2);	/* none made, none lost */
 }
 
+/* Delete key pair: "exportable" went, "signing" stayed. */
+static void
+after_delete(void)
+{
+	struct hd_err err;
+	struct hd_session *s = hd_open(tl_softhsm(), &err);
+	struct hd_pin *p = tl_pin(TL_PIN);
+	struct hd_key k;
+
+	assert_non_null(s);
+	assert_int_equal(hd_token_select(s, "prod", &err), 0);
+	assert_int_equal(hd_login(s, p, &err), 0);
+	assert_int_equal(hd_key_find(s, "exportable", NULL, &k, &err), -1);
+	assert_int_equal(hd_key_find(s, "signing", NULL, &k, &err), 0);
+	hd_pin_free(p);
+	hd_close(s);
+}
+
+/* Esc and a wrong label delete nothing. */
+static void
+after_keep(void)
+{
+	struct hd_err err;
+	struct hd_session *s = hd_open(tl_softhsm(), &err);
+	struct hd_pin *p = tl_pin(TL_PIN);
+	struct hd_key k;
+
+	assert_non_null(s);
+	assert_int_equal(hd_token_select(s, "prod", &err), 0);
+	assert_int_equal(hd_login(s, p, &err), 0);
+	assert_int_equal(hd_key_find(s, "exportable", NULL, &k, &err), 0);
+	assert_int_equal(hd_key_find(s, "signing", NULL, &k, &err), 0);
+	hd_pin_free(p);
+	hd_close(s);
+}
+
 static void after_change(void) { login_works("5678"); }
 static void after_reset(void) { login_works("2468"); }
 static void after_init(void) { login_works("4711"); }
@@ -452,6 +488,14 @@ static struct scase cases[] = {
 	{ .name = "token-keys", .keys = "11234<ENTER>t<DUMP><DOWN>",
 	  .init = 1, .keypairs = 1 },
 	{ .name = "token-not-logged-in", .keys = "t", .init = 1,
+	  .keypairs = 1 },
+	{ .name = "token-delete-key", .keys = "11234<ENTER>td<DUMP>export"
+	  "<ENTER><DUMP>exportable<ENTER>", .init = 1, .keypairs = 1,
+	  .after = after_delete },
+	{ .name = "token-delete-key-kept", .keys = "11234<ENTER>td"
+	  "<ESC><DUMP>d<TAB>", .init = 1, .keypairs = 1,
+	  .after = after_keep },
+	{ .name = "token-delete-needs-login", .keys = "td", .init = 1,
 	  .keypairs = 1 },
 	{ .name = "change-pin", .keys = "tc<DUMP>1234<TAB>5678<TAB>5678"
 	  "<ENTER>", .init = 1, .after = after_change },

@@ -45,7 +45,8 @@ SCR_SRC  = $(wildcard tests/tui/test_*.c)
 SCR_BIN  = $(SCR_SRC:tests/tui/%.c=$(BUILD)/tests/%)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TESTLIB  = $(BUILD)/tests/testlib.o $(BUILD)/tests/testlib_pe.o
+TESTLIB  = $(BUILD)/tests/testlib.o $(BUILD)/tests/testlib_pe.o \
+	   $(BUILD)/tests/testlib_sign.o
 
 .PHONY: all run check deps install clean unit update-screens bench
 all: $(BUILD)/hsmdesk
@@ -79,6 +80,11 @@ $(BUILD)/tests/testlib.o: tests/unit/testlib.c tests/unit/testlib.h $(HDRS)
 	$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
 
 $(BUILD)/tests/testlib_pe.o: tests/unit/testlib_pe.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) \
+		-c -o $@ $<
+
+$(BUILD)/tests/testlib_sign.o: tests/unit/testlib_sign.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) \
 		-c -o $@ $<

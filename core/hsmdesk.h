@@ -283,4 +283,68 @@ int hd_ceremony_path(const char *csr_path, char *buf, size_t len);
 int hd_ceremony_write(const char *text, const char *csr_path, int replace,
     struct hd_err *err);
 
+/* ---- Authenticode for PE files (sign_pe.c, verify_pe.c) ---------------- */
+
+/* A DER-encoded certificate. */
+struct hd_der {
+	const unsigned char *der;
+	size_t len;
+};
+
+/* signtool sign's choices; zeroed means SHA-256, in place, no extras. */
+struct hd_sign_pe_opts {
+	const char *md;		/* "sha256" (NULL), "sha384", "sha512": /fd */
+	const char *desc;	/* program name, /d (UTF-8); NULL: none */
+	const char *url;	/* more-information URL, /du; NULL: none */
+	int append;		/* /as: nest the new signature in the existing
+				 * one; an unsigned file gets it as primary */
+	const char *out;	/* NULL: sign the file in place; else write
+				 * the signed copy here */
+	int replace;		/* with out: an existing out may be replaced */
+	hd_progress_fn progress;	/* NULL: none; non-zero cancels */
+	void *arg;
+};
+
+struct hd_sign_pe_result {
+	char path[4096];	/* the file written: in place, the target a
+				 * symlink points to (the link stays) */
+	int had_signature;	/* it was signed before: replaced, or (append)
+				 * kept with the new one nested in it */
+	unsigned nsigs;		/* signatures in the file now, nested ones too */
+	unsigned long other_links;	/* in place: other hard links to the
+				 * file, which still name the unsigned content */
+	char sha1[41];		/* signer certificate's SHA-1 thumbprint */
+	char md[16];		/* "SHA256", "SHA384", "SHA512" */
+};
+
+int hd_sign_pe(struct hd_session *s, const struct hd_key *k,
+    const struct hd_der *cert, const struct hd_der *chain, size_t nchain,
+    const char *path, const struct hd_sign_pe_opts *o,
+    struct hd_sign_pe_result *res, struct hd_err *err);
+
+enum hd_sig_state {
+	HD_SIG_OK = 0,
+	HD_SIG_MALFORMED,	/* not an Authenticode signature of a PE file */
+	HD_SIG_BAD,		/* the signature does not verify */
+	HD_SIG_FILE_CHANGED,	/* the file's digest is not the signed one */
+	HD_SIG_UNTRUSTED,	/* the signer's certificate is not trusted,
+				 * not valid now, or not for code signing */
+};
+
+/* One signature of a file: the primary one, then the nested ones. */
+struct hd_sig_report {
+	unsigned index;		/* 0: primary; 1, 2, ...: nested */
+	enum hd_sig_state state;
+	char sha1[41];		/* signer certificate's SHA-1 thumbprint
+				 * (40 upper-case hex), "" if not found */
+	char subject[256];	/* the signer certificate's subject */
+	char md[32];		/* the file digest's algorithm: "SHA256" */
+	char result[512];	/* the outcome in words */
+};
+
+int hd_verify_pe(const char *path, const char *cafile,
+    struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
+    void *arg, struct hd_err *err);
+const char *hd_sig_state_name(enum hd_sig_state st);
+
 #endif

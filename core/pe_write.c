@@ -5,12 +5,14 @@
  * length padded to 8 (PE/COFF: The Attribute Certificate Table).  The
  * certificate table directory entry and the checksum are set to match.
  * Streamed through one 64 KiB buffer into a temp file beside the output,
- * fsynced and renamed, so a failure never leaves a partial file.
+ * fsynced and renamed, so a failure never leaves a partial file.  Written
+ * over the input itself, the new file keeps its mode and owner.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -167,20 +169,49 @@ plan(struct pe_out *w, const unsigned char *der, size_t len,
 
 /* The input's permissions for the output; it must still be as opened. */
 static int
-out_mode(const struct hd_pe *pe, mode_t *mode, struct hd_err *err)
+out_mode(const struct hd_pe *pe, struct stat *st, struct hd_err *err)
 {
-	struct stat st;
-
-	if (fstat(pe->fd, &st) == -1)
+	if (fstat(pe->fd, st) == -1)
 		return hd_err_set(err, HD_E_IO, 0, "%s: %s", pe->path,
 		    strerror(errno));
-	if ((uint64_t)st.st_size != pe->size)
+	if ((uint64_t)st->st_size != pe->size)
 		return hd_err_set(err, HD_E_INPUT, 0, "%s: changed since it "
 		    "was opened (%llu bytes then, %llu now)", pe->path,
 		    (unsigned long long)pe->size,
-		    (unsigned long long)st.st_size);
-	*mode = st.st_mode & 0777;
+		    (unsigned long long)st->st_size);
 	return 0;
+}
+
+/*
+ * Replacing the input (out names the same file), the new file gets its
+ * owner and group.  Only root may give a file away: anyone else signing
+ * another user's file is refused rather than taking it over.
+ */
+static int
+keep_owner(const struct stat *in, struct pe_out *w, struct hd_err *err)
+{
+	struct stat out, tmp;
+	int e;
+
+	if (stat(w->out.path, &out) == -1 || out.st_dev != in->st_dev ||
+	    out.st_ino != in->st_ino)
+		return 0;
+	if (fstat(w->out.fd, &tmp) == -1)
+		return hd_err_set(err, HD_E_IO, 0, "%s: %s", w->out.tmp,
+		    strerror(errno));
+	if (tmp.st_uid == in->st_uid && tmp.st_gid == in->st_gid)
+		return 0;
+	if (fchown(w->out.fd, tmp.st_uid == in->st_uid ? (uid_t)-1 :
+	    in->st_uid, tmp.st_gid == in->st_gid ? (gid_t)-1 :
+	    in->st_gid) == 0)
+		return 0;
+	e = errno;
+	hd_err_set(err, HD_E_IO, 0, "%s: cannot keep its owner %lu:%lu: %s",
+	    w->out.path, (unsigned long)in->st_uid, (unsigned long)in->st_gid,
+	    strerror(e));
+	hd_err_hint(err, "sign it as its owner (or root), or write a signed "
+	    "copy elsewhere; the file is unchanged");
+	return -1;
 }
 
 static int
@@ -211,7 +242,7 @@ hd_pe_write_signed(const struct hd_pe *pe, const unsigned char *der,
     int replace, hd_progress_fn progress, void *arg, struct hd_err *err)
 {
 	struct pe_out w;
-	mode_t mode = 0600;
+	struct stat st;
 	int rc = -1;
 
 	memset(&w, 0, sizeof(w));
@@ -219,7 +250,7 @@ hd_pe_write_signed(const struct hd_pe *pe, const unsigned char *der,
 	w.progress = progress;
 	w.arg = arg;
 	hd_pe_csum_init(&w.csum);
-	if (plan(&w, der, len, err) == -1 || out_mode(pe, &mode, err) == -1)
+	if (plan(&w, der, len, err) == -1 || out_mode(pe, &st, err) == -1)
 		return -1;
 	w.buf = malloc(CHUNK);
 	w.md = expect != NULL ? EVP_MD_CTX_new() : NULL;
@@ -231,9 +262,10 @@ hd_pe_write_signed(const struct hd_pe *pe, const unsigned char *der,
 		hash_fail(&w, err);
 		goto out;
 	}
-	if (hd_out_begin(&w.out, out, mode, replace, err) == -1)
+	if (hd_out_begin(&w.out, out, st.st_mode & 0777, replace, err) == -1)
 		goto out;
-	if (write_all_parts(&w, der, len, expect, err) == -1) {
+	if (keep_owner(&st, &w, err) == -1 ||
+	    write_all_parts(&w, der, len, expect, err) == -1) {
 		hd_out_abort(&w.out);
 		goto out;
 	}

@@ -22,6 +22,14 @@ static const struct verb verbs[] = {
 	  cmd_change_pin, OPT_PIN | OPT_NEW_PIN, 0 },
 	{ "reset-pin", "reset-pin [--so-pin SRC] [--new-pin SRC]",
 	  cmd_reset_pin, OPT_SO_PIN | OPT_NEW_PIN, 0 },
+	{ "accept", "accept CERT [--trust-root SHA256] [--pin SRC]",
+	  cmd_accept, OPT_TRUST_ROOT | OPT_PIN, 1 },
+	{ "certs", "certs [--sha1 PREFIX] [--sha256 PREFIX] [--subject TEXT] "
+	  "[--expiring DAYS] [--pin SRC] [--json]", cmd_certs, OPT_SHA1 |
+	  OPT_SHA256 | OPT_SUBJECT | OPT_EXPIRING | OPT_PIN | OPT_JSON, 0 },
+	{ "export-cert", "export-cert --sha1 THUMB [--chain] [--der|--p7b] "
+	  "--out FILE [--force]", cmd_export_cert, OPT_SHA1 | OPT_CHAIN |
+	  OPT_DER | OPT_P7B | OPT_OUT | OPT_FORCE | OPT_PIN, 0 },
 	{ "help", "help", cmd_help, 0, 0 },
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

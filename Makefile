@@ -46,10 +46,14 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTLIB  = $(BUILD)/tests/testlib.o
 
-.PHONY: all run check deps install clean unit update-screens
+.PHONY: all run check deps install clean unit update-screens bench
 all: $(BUILD)/hsmdesk
 
-$(BUILD)/%.o: %.c $(wildcard core/*.h cli/*.h tui/*.h)
+# every object is rebuilt when any header changes: few files, no stale
+# struct layouts (testlib.o reads struct hd_session)
+HDRS     = $(wildcard core/*.h cli/*.h tui/*.h tests/unit/*.h)
+
+$(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -69,18 +73,19 @@ $(BUILD)/fakep11.so: tests/fakep11/fakep11.c
 	$(CC) $(BASE) $(OPT) -fPIC -shared $(shell pkg-config --cflags p11-kit-1) \
 		-o $@ $< -ldl
 
-$(BUILD)/tests/testlib.o: tests/unit/testlib.c tests/unit/testlib.h
+$(BUILD)/tests/testlib.o: tests/unit/testlib.c tests/unit/testlib.h $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) $(BUILD)/libhsmdesk-core.a
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) $(BUILD)/libhsmdesk-core.a \
+		$(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) \
 		$(LDFLAGS) -o $@ $< $(TESTLIB) $(BUILD)/libhsmdesk-core.a \
 		$(LDLIBS) $(shell pkg-config --libs cmocka)
 
 # Screen tests: the TUI driven by key scripts, dumped as text (tests/tui/).
-$(BUILD)/tests/test_screens: tests/tui/test_screens.c $(TESTLIB) \
+$(BUILD)/tests/test_screens: tests/tui/test_screens.c $(TESTLIB) $(HDRS) \
 		$(BUILD)/libhsmdesk-app.a $(BUILD)/libhsmdesk-core.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -Itui $(shell pkg-config --cflags cmocka) \
@@ -128,6 +133,13 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit
 	@sh tests/run.sh build-asan
+
+# Speed claims, each against the standard tool on the same input in the
+# same run (tests/bench/*.sh); the optimized build, not the sanitizer one.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@rc=0; for b in tests/bench/*.sh; do bash "$$b" $(BUILD) || rc=1; done; \
+	exit $$rc
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -22,6 +22,16 @@ static const struct verb verbs[] = {
 	  cmd_change_pin, OPT_PIN | OPT_NEW_PIN, 0 },
 	{ "reset-pin", "reset-pin [--so-pin SRC] [--new-pin SRC]",
 	  cmd_reset_pin, OPT_SO_PIN | OPT_NEW_PIN, 0 },
+	{ "delete-key", "delete-key --label L|--id HEX --yes [--pin SRC]",
+	  cmd_delete_key, OPT_LABEL | OPT_ID | OPT_YES | OPT_PIN, 0 },
+	{ "profile", "profile list [--json] | show NAME | convert FILE.inf",
+	  cmd_profile, OPT_JSON, 2 },
+	{ "request", "request --profile NAME|--inf FILE.inf [--subject DN] "
+	  "[--san NAME]...\n           [--label L] [--key L|--id HEX] "
+	  "[--allow-exportable] --out FILE [--der]\n           [--force] "
+	  "[--pin SRC]", cmd_request, OPT_PROFILE | OPT_INF | OPT_SUBJECT |
+	  OPT_SAN | OPT_LABEL | OPT_KEY | OPT_ID | OPT_ALLOW_EXPORTABLE |
+	  OPT_OUT | OPT_DER | OPT_FORCE | OPT_PIN, 0 },
 	{ "accept", "accept CERT [--trust-root SHA256] [--pin SRC]",
 	  cmd_accept, OPT_TRUST_ROOT | OPT_PIN, 1 },
 	{ "certs", "certs [--sha1 PREFIX] [--sha256 PREFIX] [--subject TEXT] "

@@ -172,3 +172,16 @@ hd_ceremony_path(const char *csr_path, char *buf, size_t len)
 
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
+
+/* Save the record beside the CSR, atomically, as the CSR itself is. */
+int
+hd_ceremony_write(const char *text, const char *csr_path, int replace,
+    struct hd_err *err)
+{
+	char path[4096];
+
+	if (hd_ceremony_path(csr_path, path, sizeof(path)) == -1)
+		return hd_err_set(err, HD_E_USAGE, 0, "%s: path too long",
+		    csr_path);
+	return hd_write_file(path, text, strlen(text), 0644, replace, err);
+}

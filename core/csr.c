@@ -217,11 +217,15 @@ csr_sign(struct hd_session *s, X509_REQ *req, const struct hd_profile *p,
     const struct hd_key *k, EVP_PKEY *pub, struct hd_err *err)
 {
 	struct hd_signer *g = hd_signer_open(s, k, err);
+	uint64_t t0;
 	int ok;
 
 	if (g == NULL)
 		return -1;
+	/* counted as the token's: hashing the short TBS is microseconds */
+	t0 = hd_now_ns();
 	ok = X509_REQ_sign(req, hd_signer_pkey(g), profile_md(p)) > 0;
+	s->sign_ns += hd_now_ns() - t0;
 	if (!ok) {
 		hd_err_set(err, HD_E_TOKEN, 0, "key '%s' on token '%s': signing "
 		    "the CSR failed", k->label, hd_token_name(s));

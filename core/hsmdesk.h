@@ -120,6 +120,9 @@ struct hd_token_info {
 struct hd_session *hd_open(const char *module, struct hd_err *err);
 void hd_close(struct hd_session *s);
 const char *hd_module_path(const struct hd_session *s);
+/* Nanoseconds spent in C_GenerateKeyPair and in signing on the token. */
+void hd_token_times(const struct hd_session *s, uint64_t *gen_ns,
+    uint64_t *sign_ns);
 int hd_module_describe(struct hd_session *s, char *buf, size_t len);
 
 int hd_tokens(struct hd_session *s, struct hd_token_info **list, size_t *n,
@@ -278,6 +281,8 @@ int hd_ceremony_text(struct hd_session *s, const struct hd_profile *p,
     const struct hd_key *k, const struct hd_csr *c, const char *csr_path,
     char **out, struct hd_err *err);
 int hd_ceremony_path(const char *csr_path, char *buf, size_t len);
+int hd_ceremony_write(const char *text, const char *csr_path, int replace,
+    struct hd_err *err);
 
 /* ---- certificates (thumb.c, cert_*.c) ---------------------------------- */
 

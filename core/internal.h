@@ -16,6 +16,8 @@ struct hd_session {
 	void *dl;			/* our dlopen() handle of the module */
 	CK_FUNCTION_LIST_PTR fl;	/* shared with libp11's instance */
 	struct PKCS11_ctx_st *p11;	/* libp11 context on the same module */
+	struct PKCS11_slot_st *p11_slots;	/* signer.c's, see there */
+	unsigned int p11_nslots;
 
 	/* The selected token, found again by serial and label before every
 	 * operation: slot IDs change when tokens come and go. */
@@ -27,7 +29,14 @@ struct hd_session {
 
 	CK_SESSION_HANDLE sh;		/* 0 when no session is open */
 	int logged_in;
+
+	/* Time inside the token's key generation and signing calls, so a
+	 * benchmark can tell the token's time from hsmdesk's own. */
+	uint64_t gen_ns, sign_ns;
 };
+
+/* module.c: CLOCK_MONOTONIC in nanoseconds */
+uint64_t hd_now_ns(void);
 
 /* token.c */
 int hd_token_resolve(struct hd_session *s, struct hd_err *err);
@@ -75,6 +84,7 @@ struct hd_signer *hd_signer_open(struct hd_session *s, const struct hd_key *k,
     struct hd_err *err);
 struct evp_pkey_st *hd_signer_pkey(struct hd_signer *g);
 void hd_signer_close(struct hd_signer *g);
+void hd_signer_release(struct hd_session *s);
 
 /* uri.c: RFC 7512 token matching */
 int hd_uri_match(const char *uri, const struct hd_token_info *ti,

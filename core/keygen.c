@@ -137,11 +137,29 @@ set_key_id(struct hd_session *s, struct gen *g)
 	return 0;
 }
 
+/* Every object carrying the new pair's CKA_ID (random until set_key_id,
+ * so it names only what this call made): after a failed generation the
+ * token may have kept half a pair, and handles may not have been set. */
+static void
+sweep(struct hd_session *s, const struct gen *g)
+{
+	CK_ATTRIBUTE t = { CKA_ID, (void *)g->id, (CK_ULONG)g->idlen };
+	CK_OBJECT_HANDLE h[4];
+	CK_ULONG n, i;
+	struct hd_err ignored;
+
+	if (hd_find(s, &t, 1, h, 4, &n, &ignored) == -1)
+		return;
+	for (i = 0; i < n; i++)
+		(void)s->fl->C_DestroyObject(s->sh, h[i]);
+}
+
 static void
 destroy(struct hd_session *s, struct gen *g)
 {
 	(void)s->fl->C_DestroyObject(s->sh, g->priv);
 	(void)s->fl->C_DestroyObject(s->sh, g->pub);
+	sweep(s, g);
 }
 
 /* The token's own claims about the new key; refuse an exportable one. */
@@ -207,6 +225,7 @@ hd_keygen(struct hd_session *s, const struct hd_profile *p, const char *label,
 	struct gen g;
 	char lab[129];
 	int random_id;
+	uint64_t t0;
 	CK_RV rv;
 
 	memset(&g, 0, sizeof(g));
@@ -217,7 +236,11 @@ hd_keygen(struct hd_session *s, const struct hd_profile *p, const char *label,
 	if (progress != NULL && progress(arg, 0, 1) != 0)
 		return hd_err_set(err, HD_E_CANCELLED, 0, "key generation "
 		    "cancelled; nothing was created");
-	if ((rv = generate(s, p, lab, &g)) != CKR_OK) {
+	t0 = hd_now_ns();
+	rv = generate(s, p, lab, &g);
+	s->gen_ns += hd_now_ns() - t0;
+	if (rv != CKR_OK) {
+		sweep(s, &g);
 		hd_err_ckr(err, rv, "key generation", g.obj);
 		if (rv == CKR_TEMPLATE_INCONSISTENT || rv ==
 		    CKR_ATTRIBUTE_VALUE_INVALID || rv ==

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <libp11.h>
 
@@ -131,6 +132,7 @@ hd_close(struct hd_session *s)
 	if (s->logged_in)
 		hd_logout(s, &ignored);
 	hd_session_close(s);
+	hd_signer_release(s);
 	if (s->p11 != NULL) {
 		/* libp11 calls C_Finalize and drops its dlopen reference */
 		PKCS11_CTX_unload(s->p11);
@@ -147,6 +149,23 @@ const char *
 hd_module_path(const struct hd_session *s)
 {
 	return s->module;
+}
+
+uint64_t
+hd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+hd_token_times(const struct hd_session *s, uint64_t *gen_ns,
+    uint64_t *sign_ns)
+{
+	*gen_ns = s != NULL ? s->gen_ns : 0;
+	*sign_ns = s != NULL ? s->sign_ns : 0;
 }
 
 /* "SoftHSM 2.6 (SoftHSM project), Cryptoki 2.40" */

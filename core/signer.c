@@ -4,6 +4,13 @@
  * CKA_ID, and everything released in the order libp11 needs (the EVP_PKEY
  * before the slots, libp11#534).  Login is the core's own, at the
  * application level, which libp11's sessions share.
+ *
+ * libp11 0.4.12 releases a slot with C_CloseAllSessions: releasing the
+ * list after each signature would close the core's own session and log
+ * the token out (found by the sign-device-error e2e test, when deleting
+ * the new key after a failed CSR signature found no session).  So libp11's
+ * slot list lives as long as the hd_session: taken at the first signature
+ * and released by hd_close.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,24 +20,22 @@
 #include "internal.h"
 
 struct hd_signer {
-	PKCS11_SLOT *slots;
-	unsigned int nslots;
-	PKCS11_CTX *ctx;
 	EVP_PKEY *pkey;
 };
 
 static PKCS11_SLOT *
-signer_slot(struct hd_session *s, struct hd_signer *g)
+signer_slot(struct hd_session *s)
 {
+	PKCS11_SLOT *slots = s->p11_slots;
 	unsigned int i;
 
-	for (i = 0; i < g->nslots; i++) {
-		PKCS11_TOKEN *t = g->slots[i].token;
+	for (i = 0; i < s->p11_nslots; i++) {
+		PKCS11_TOKEN *t = slots[i].token;
 
 		if (t != NULL && t->initialized && t->serialnr != NULL &&
 		    t->label != NULL && strcmp(t->serialnr, s->serial) == 0 &&
 		    strcmp(t->label, s->label) == 0)
-			return &g->slots[i];
+			return &slots[i];
 	}
 	return NULL;
 }
@@ -50,6 +55,46 @@ signer_key(PKCS11_SLOT *slot, const struct hd_key *k)
 	return NULL;
 }
 
+/* libp11's slot list, taken once (PKCS11_update_slots crashes when
+ * called on a list from PKCS11_enumerate_slots here, libp11 0.4.12). */
+static int
+signer_slots(struct hd_session *s, struct hd_err *err)
+{
+	PKCS11_SLOT *slots = NULL;
+
+	if (s->p11_slots != NULL)
+		return 0;
+	if (PKCS11_enumerate_slots(s->p11, &slots, &s->p11_nslots) == 0) {
+		s->p11_slots = slots;
+		return 0;
+	}
+	hd_err_set(err, HD_E_TOKEN, 0, "token '%s': libp11 could not list the "
+	    "slots", hd_token_name(s));
+	hd_err_ossl(err);
+	return -1;
+}
+
+/*
+ * The token's slot in libp11's list.  If the list is stale (the token was
+ * removed and inserted again, under another slot ID), it is taken anew;
+ * releasing the old one closes the slot's sessions, but a token that went
+ * away has lost them already.
+ */
+static PKCS11_SLOT *
+find_slot(struct hd_session *s, struct hd_err *err)
+{
+	PKCS11_SLOT *slot;
+
+	if (signer_slots(s, err) == -1)
+		return NULL;
+	if ((slot = signer_slot(s)) != NULL)
+		return slot;
+	hd_signer_release(s);
+	if (signer_slots(s, err) == -1)
+		return NULL;
+	return signer_slot(s);
+}
+
 struct hd_signer *
 hd_signer_open(struct hd_session *s, const struct hd_key *k,
     struct hd_err *err)
@@ -62,15 +107,12 @@ hd_signer_open(struct hd_session *s, const struct hd_key *k,
 		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 		return NULL;
 	}
-	g->ctx = s->p11;
-	if (PKCS11_enumerate_slots(g->ctx, &g->slots, &g->nslots) != 0) {
-		hd_err_set(err, HD_E_TOKEN, 0, "token '%s': libp11 could not "
-		    "list the slots", hd_token_name(s));
-		hd_err_ossl(err);
+	hd_err_clear(err);
+	if ((slot = find_slot(s, err)) == NULL && err->msg[0] != '\0') {
 		free(g);
 		return NULL;
 	}
-	if ((slot = signer_slot(s, g)) == NULL ||
+	if (slot == NULL ||
 	    (key = signer_key(slot, k)) == NULL ||
 	    (g->pkey = PKCS11_get_private_key(key)) == NULL) {
 		hd_err_set(err, HD_E_TOKEN, 0, "key '%s' on token '%s': libp11 "
@@ -94,7 +136,15 @@ hd_signer_close(struct hd_signer *g)
 	if (g == NULL)
 		return;
 	EVP_PKEY_free(g->pkey);
-	if (g->slots != NULL)
-		PKCS11_release_all_slots(g->ctx, g->slots, g->nslots);
 	free(g);
+}
+
+/* hd_close: after every signer's EVP_PKEY is gone, before the context. */
+void
+hd_signer_release(struct hd_session *s)
+{
+	if (s->p11_slots != NULL)
+		PKCS11_release_all_slots(s->p11, s->p11_slots, s->p11_nslots);
+	s->p11_slots = NULL;
+	s->p11_nslots = 0;
 }

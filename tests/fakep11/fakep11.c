@@ -21,11 +21,13 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <p11-kit/pkcs11.h>
 
@@ -39,7 +41,7 @@ enum fault {
     DEVICE_REMOVED_AFTER, SLOW_LOGIN,
     KEYGEN_TEMPLATE_INCONSISTENT, KEYGEN_ATTRIBUTE_INVALID, KEYGEN_HALF,
     KEY_EXTRACTABLE, SETATTR_UNSUPPORTED, EC_POINT_RAW, SIGN_DEVICE_ERROR,
-    CERT_REFUSED, N_FAULTS
+    CERT_REFUSED, SLOW_KEYGEN, N_FAULTS
 };
 
 static const struct {
@@ -60,6 +62,7 @@ static const struct {
     [EC_POINT_RAW]         = { "ec-point-raw", 0 },
     [SIGN_DEVICE_ERROR]    = { "sign-device-error", 0 },
     [CERT_REFUSED]         = { "cert-refused", 0 },
+    [SLOW_KEYGEN]          = { "slow-keygen", 1 },
 };
 
 struct config {
@@ -480,6 +483,20 @@ static CK_RV fk_SetPIN(CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR old_pin, CK_ULONG ol
 
 /* ---- object faults: key generation, attributes, signing, certificates -- */
 
+/* slow-keygen=MS: the pair exists, the call has not returned yet -- the
+ * moment an operator's Ctrl-C is most awkward.  $HSMDESK_FAKEP11_MARK, if
+ * set, is created then, so a test knows when to send its signal. */
+static void slow_keygen(void)
+{
+    const char *mark = getenv("HSMDESK_FAKEP11_MARK");
+    int fd;
+
+    if (mark != NULL && *mark != '\0' &&
+        (fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
+        close(fd);
+    sleep_ms(st.cfg.arg[SLOW_KEYGEN]);
+}
+
 static CK_RV fk_GenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR mech,
                                 CK_ATTRIBUTE_PTR pub_t, CK_ULONG pub_n,
                                 CK_ATTRIBUTE_PTR priv_t, CK_ULONG priv_n,
@@ -496,6 +513,8 @@ static CK_RV fk_GenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR mech,
     if (on(KEYGEN_ATTRIBUTE_INVALID))
         return CKR_ATTRIBUTE_VALUE_INVALID;
     rv = st.real.C_GenerateKeyPair(s, mech, pub_t, pub_n, priv_t, priv_n, pub, priv);
+    if (rv == CKR_OK && on(SLOW_KEYGEN))
+        slow_keygen();
     if (rv != CKR_OK || !on(KEYGEN_HALF))
         return rv;
     /* keygen-half: the token "fails" half-way, leaving only the public key */

@@ -1,0 +1,336 @@
+/*
+ * request: a key pair on the token and its PKCS#10 CSR (certreq -new), or
+ * a CSR for a key already there (renewal, --key/--id).  Everything that
+ * can be checked without the token (profile, INF, subject, output path)
+ * is checked first; after the token has made a key, any failure deletes
+ * it again and removes what was written, so nothing is left half made.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* The token's C_GenerateKeyPair cannot be interrupted; Ctrl-C is seen when
+ * it returns, and hd_keygen then deletes the pair it made. */
+static int
+keygen_progress(void *arg, uint64_t done, uint64_t total)
+{
+	(void)arg;
+	(void)done;
+	(void)total;
+	return interrupted;
+}
+
+static void
+catch_signals(int on)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on ? on_signal : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static int
+cancelled(struct hd_err *err)
+{
+	return hd_err_set(err, HD_E_CANCELLED, 0, "request interrupted");
+}
+
+/* The words of the command line that make the profile: checked as a whole
+ * before anything touches the token. */
+static int
+load_request(struct cli *c, struct hd_profile *p, struct hd_err *err)
+{
+	int i;
+
+	if (c->inf != NULL) {
+		if (hd_inf_load(p, c->inf, c->allow_exportable, err) == -1)
+			return -1;
+	} else if (hd_profile_find(p, c->profile, err) == -1) {
+		return -1;
+	}
+	if (c->subject != NULL &&
+	    hd_profile_set_subject(p, c->subject, err) == -1)
+		return -1;
+	for (i = 0; i < c->nsan; i++)
+		if (hd_profile_add_san(p, c->san[i], err) == -1)
+			return -1;
+	if (c->label != NULL && hd_profile_set_label(p, c->label, err) == -1)
+		return -1;
+	return hd_profile_ready(p, err);
+}
+
+static int
+check_words(const struct cli *c)
+{
+	if ((c->profile == NULL) == (c->inf == NULL))
+		return cli_usage_error("request: give one of --profile NAME or "
+		    "--inf FILE.inf");
+	if (c->out == NULL)
+		return cli_usage_error("request: --out FILE is required (where "
+		    "the CSR is saved)");
+	if (c->key != NULL && c->id != NULL)
+		return cli_usage_error("request: --key and --id both name the "
+		    "key; give one");
+	if ((c->key != NULL || c->id != NULL) && c->label != NULL)
+		return cli_usage_error("request: --label names a new key; a "
+		    "renewal (--key/--id) keeps the key's label");
+	if (c->allow_exportable && c->inf == NULL)
+		return cli_usage_error("request: --allow-exportable is for "
+		    "--inf only; a profile says 'exportable: true' itself");
+	return 0;
+}
+
+/* The output must not exist (unless --force) and its directory must: found
+ * out now, not after the token has made a key. */
+static const char *
+dir_of(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return ".";
+	if (slash == path)
+		return "/";
+	snprintf(buf, len, "%.*s", (int)(slash - path), path);
+	return buf;
+}
+
+static int
+check_out(const struct cli *c, int ceremony, struct hd_err *err)
+{
+	char cer[4096], dir[4096];
+	const char *d = dir_of(c->out, dir, sizeof(dir));
+
+	if (!c->force && access(c->out, F_OK) == 0) {
+		hd_err_set(err, HD_E_USAGE, 0, "%s: exists already", c->out);
+		hd_err_hint(err, "choose another --out, or pass --force to "
+		    "replace it");
+		return -1;
+	}
+	if (ceremony && !c->force && hd_ceremony_path(c->out, cer,
+	    sizeof(cer)) == 0 && access(cer, F_OK) == 0) {
+		hd_err_set(err, HD_E_USAGE, 0, "%s: exists already (the "
+		    "ceremony record of an earlier request)", cer);
+		hd_err_hint(err, "choose another --out, or pass --force");
+		return -1;
+	}
+	if (access(d, W_OK | X_OK) == -1) {
+		hd_err_set(err, HD_E_USAGE, 0, "%s: cannot write in '%s': %s",
+		    c->out, d, strerror(errno));
+		hd_err_hint(err, "choose an --out in an existing directory you "
+		    "can write to");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+usages(const struct hd_profile *p, char *buf, size_t len)
+{
+	static const struct { unsigned bit; const char *name; } ku[] = {
+		{ HD_KU_DIGITAL_SIGNATURE, "digitalSignature" },
+		{ HD_KU_NON_REPUDIATION, "nonRepudiation" },
+		{ HD_KU_KEY_ENCIPHERMENT, "keyEncipherment" },
+		{ HD_KU_DATA_ENCIPHERMENT, "dataEncipherment" },
+		{ HD_KU_KEY_AGREEMENT, "keyAgreement" },
+		{ HD_KU_KEY_CERT_SIGN, "keyCertSign" },
+		{ HD_KU_CRL_SIGN, "cRLSign" },
+	};
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(ku) / sizeof(ku[0]) && n < len; i++)
+		if (p->key_usage & ku[i].bit)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			    n ? ", " : "", ku[i].name);
+	for (i = 0; i < p->neku && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+		    p->eku[i]);
+}
+
+static const char *
+yn(enum hd_tri t)
+{
+	return t == HD_UNKNOWN ? "unknown" : t ? "yes" : "no";
+}
+
+static void
+summary(const struct cli *c, const struct hd_profile *p,
+    const struct hd_key *k, const struct hd_csr *csr, int made)
+{
+	char id[129], use[512], cer[4096];
+
+	hd_hex(k->id, k->id_len, id, sizeof(id));
+	usages(p, use, sizeof(use));
+	printf("%s %s\n", made ? "key pair generated on token" :
+	    "CSR for the existing key on token", hd_token_label(c->s));
+	printf("  key        %s  (CKA_ID %s%s)\n", k->label, id,
+	    k->id_random ? ", random: the token refused to set it" : "");
+	if (made)
+		printf("  token says sensitive %s, extractable %s, never "
+		    "extractable %s, always sensitive %s, generated on the "
+		    "token %s\n", yn(k->sensitive), yn(k->extractable),
+		    yn(k->never_extractable), yn(k->always_sensitive),
+		    yn(k->local));
+	printf("  subject    %s\n", csr->subject);
+	printf("  usages     %s\n", use[0] ? use : "(none requested)");
+	printf("  CSR        %s (%s)\n", c->out, c->der ? "DER" : "PEM");
+	printf("  SHA-256    %s\n", csr->sha256);
+	if (made && hd_ceremony_path(c->out, cer, sizeof(cer)) == 0)
+		printf("  record     %s\n", cer);
+}
+
+static void
+notes(const struct cli *c, const struct hd_profile *p)
+{
+	size_t i;
+
+	if (c->quiet)
+		return;
+	for (i = 0; i < p->nignored; i++)
+		fprintf(stderr, "hsmdesk: %s: '%s' ignored: it means nothing "
+		    "on a PKCS#11 token\n", c->inf, p->ignored[i]);
+	if (p->exportable)
+		fprintf(stderr, "hsmdesk: WARNING: the private key will be "
+		    "EXPORTABLE, as %s asks\n", c->inf ? c->inf : p->path);
+}
+
+static void
+timing(const struct cli *c)
+{
+	uint64_t gen, sign;
+
+	if (!c->verbose)
+		return;
+	hd_token_times(c->s, &gen, &sign);
+	fprintf(stderr, "hsmdesk: token time: C_GenerateKeyPair %.3f ms, "
+	    "signing %.3f ms\n", gen / 1e6, sign / 1e6);
+}
+
+/* Key (new or found), CSR, files; on failure nothing of ours remains. */
+static int
+make_request(struct cli *c, struct hd_profile *p, struct hd_err *err)
+{
+	struct hd_key k;
+	struct hd_csr csr;
+	struct hd_err e2;
+	char label[129], *rec = NULL;
+	int made = 0, wrote = 0, rc = -1;
+
+	memset(&csr, 0, sizeof(csr));
+	if (c->key != NULL || c->id != NULL) {
+		if (hd_key_find(c->s, c->key, c->id, &k, err) == -1)
+			return -1;
+	} else {
+		if (hd_profile_label(p, label, sizeof(label)) == -1) {
+			hd_err_set(err, HD_E_INPUT, 0, "profile '%s': the key "
+			    "label template gives no label", p->name);
+			return -1;
+		}
+		if (hd_keygen(c->s, p, label, keygen_progress, NULL, &k,
+		    err) == -1)
+			return -1;
+		made = 1;
+	}
+	if (interrupted) {
+		cancelled(err);
+		goto out;
+	}
+	if (hd_csr_make(c->s, p, &k, &csr, err) == -1 ||
+	    (made && hd_ceremony_text(c->s, p, &k, &csr, c->out, &rec,
+	    err) == -1))
+		goto out;
+	if (interrupted) {
+		cancelled(err);
+		goto out;
+	}
+	if (hd_csr_write(&csr, c->out, c->der, c->force, err) == -1)
+		goto out;
+	wrote = 1;
+	if (made && hd_ceremony_write(rec, c->out, c->force, err) == -1)
+		goto out;
+	summary(c, p, &k, &csr, made);
+	rc = 0;
+out:
+	if (rc == -1 && wrote)
+		unlink(c->out);
+	if (rc == -1 && made) {
+		if (hd_key_delete(c->s, &k, &e2) == 0)
+			hd_err_hint(err, "%s%sthe new key pair '%s' was deleted",
+			    err->hint, err->hint[0] ? "; " : "", k.label);
+		else
+			hd_err_hint(err, "%s%sthe new key pair '%s' could not "
+			    "be deleted (%s): remove it with 'hsmdesk "
+			    "delete-key --label %s --yes'", err->hint,
+			    err->hint[0] ? "; " : "", k.label, e2.msg, k.label);
+	}
+	free(rec);
+	hd_csr_free(&csr);
+	return rc;
+}
+
+int
+cmd_request(struct cli *c)
+{
+	struct hd_profile *p = calloc(1, sizeof(*p));
+	struct hd_pin *pin = hd_pin_new();
+	struct hd_err err, e2;
+	char prompt[96];
+	int rc;
+
+	hd_err_clear(&err);
+	if ((rc = check_words(c)) != 0)
+		goto done;
+	rc = 1;
+	if (p == NULL || pin == NULL) {
+		hd_err_set(&err, HD_E_NOMEM, 0, "out of memory");
+		goto fail;
+	}
+	if (load_request(c, p, &err) == -1 || check_out(c, c->key == NULL &&
+	    c->id == NULL, &err) == -1)
+		goto fail;
+	notes(c, p);
+	if (cli_open(c, 0, &err) == -1)
+		goto fail;
+	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
+	    hd_token_label(c->s));
+	if (pin_get(c, c->pin_src, "--pin", prompt, 0, pin, &err) == -1)
+		goto fail;
+	catch_signals(1);
+	if (hd_login(c->s, pin, &err) == -1) {
+		catch_signals(0);
+		goto fail;
+	}
+	rc = make_request(c, p, &err);
+	hd_logout(c->s, &e2);
+	catch_signals(0);
+	if (rc == -1)
+		goto fail;
+	timing(c);
+	rc = 0;
+	goto done;
+fail:
+	rc = cli_fail(&err);
+done:
+	hd_pin_free(pin);
+	free(p);
+	return rc;
+}

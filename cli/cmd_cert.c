@@ -85,9 +85,9 @@ print_roots(const struct hd_accept *a, const char *file)
 			printf("  %-9s %-7s '%s' is not trusted; its SHA-256 "
 			    "fingerprint is %s\n", "root", "warning",
 			    r->subject, r->sha256);
-			printf("  %-9s %-7s if the CA confirms that fingerprint: "
-			    "hsmdesk accept %s --trust-root %s\n", "", "", file,
-			    r->sha256);
+			printf("  %-9s %-7s if the CA confirms that "
+			    "fingerprint: hsmdesk accept %s --trust-root %s\n",
+			    "", "", file, r->sha256);
 		}
 	}
 }

@@ -127,8 +127,8 @@ candidates(struct hd_err *err, const char *want, const struct hd_cert *l,
 			    " and %zu more", n - i);
 			break;
 		}
-		snprintf(err->msg + len, sizeof(err->msg) - len, "%s %s (%.40s)",
-		    i ? "," : "", l[i].sha1, l[i].subject);
+		snprintf(err->msg + len, sizeof(err->msg) - len,
+		    "%s %s (%.40s)", i ? "," : "", l[i].sha1, l[i].subject);
 	}
 	hd_err_hint(err, "give more of the thumbprint; 'hsmdesk certs' "
 	    "lists them");

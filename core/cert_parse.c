@@ -226,29 +226,49 @@ pem_all(const unsigned char *buf, size_t len, STACK_OF(X509) *sk,
 	return rc;
 }
 
+/*
+ * PKCS#8, RSAPrivateKey, ECPrivateKey and PKCS#12 all are a SEQUENCE
+ * starting with an INTEGER (their version); certificates, requests and
+ * PKCS#7 are not.  Only those go to d2i_AutoPrivateKey, whose decoder
+ * set-up is costly in OpenSSL 3.
+ */
+static int
+versioned_sequence(const unsigned char *buf, long len)
+{
+	const unsigned char *p = buf;
+	ASN1_SEQUENCE_ANY *seq = d2i_ASN1_SEQUENCE_ANY(NULL, &p, len);
+	int r = seq != NULL && p == buf + len &&
+	    sk_ASN1_TYPE_num(seq) > 0 &&
+	    ASN1_TYPE_get(sk_ASN1_TYPE_value(seq, 0)) == V_ASN1_INTEGER;
+
+	sk_ASN1_TYPE_pop_free(seq, ASN1_TYPE_free);
+	return r;
+}
+
 /* A DER private key or PKCS#12 file: say what it is. */
 static int
 der_secret(const unsigned char *buf, long len, const char *name,
     struct hd_err *err)
 {
 	const unsigned char *p = buf;
-	PKCS12 *p12 = d2i_PKCS12(NULL, &p, len);
-	X509_SIG *sig;
+	X509_SIG *sig = d2i_X509_SIG(NULL, &p, len);
+	PKCS12 *p12;
 	EVP_PKEY *pk;
 
-	if (p12 != NULL) {
+	X509_SIG_free(sig);
+	if (sig != NULL && p == buf + len)
+		return refuse_private(name, "encrypted PKCS#8", err);
+	if (!versioned_sequence(buf, len))
+		return 0;
+	p = buf;
+	if ((p12 = d2i_PKCS12(NULL, &p, len)) != NULL) {
 		PKCS12_free(p12);
 		hd_err_set(err, HD_E_INPUT, 0, "%s: a PKCS#12 (.pfx/.p12) "
-		    "file, which carries a private key; private keys must "
+		    "file, the container for private keys; private keys must "
 		    "never travel", name);
 		hd_err_hint(err, "ask the CA for the certificate alone (.cer, "
 		    ".crt or .p7b); the private key stays on the token");
 		return -1;
-	}
-	p = buf;
-	if ((sig = d2i_X509_SIG(NULL, &p, len)) != NULL) {
-		X509_SIG_free(sig);
-		return refuse_private(name, "encrypted PKCS#8", err);
 	}
 	p = buf;
 	if ((pk = d2i_AutoPrivateKey(NULL, &p, len)) != NULL) {

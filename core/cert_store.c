@@ -15,6 +15,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,34 +56,47 @@ serial_name(const char *serial, char *out, size_t len)
 		snprintf(out, len, "%%");	/* a token without a serial */
 }
 
+/* buf = fmt..., made a private directory when create is set. */
+static int
+dir_step(char *buf, size_t len, int create, struct hd_err *err,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+dir_step(char *buf, size_t len, int create, struct hd_err *err,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		return hd_err_set(err, HD_E_IO, 0, "%s: path too long", buf);
+	return create ? hd_private_dir(buf, err) : 0;
+}
+
 /* The directory for w (and serial); created 0700 when create is set. */
 static int
 store_dir(char *buf, size_t len, enum hd_cert_where w, const char *serial,
     int create, struct hd_err *err)
 {
 	char data[PATHLEN - 200], ser[64];
-	int n;
 
-	if (w == HD_CERT_TOKEN || hd_data_dir(data, sizeof(data), err) == -1)
-		return w == HD_CERT_TOKEN ? hd_err_set(err, HD_E_INTERNAL, 0,
-		    "no directory for token certificates") : -1;
-	if (create && (hd_private_dir(data, err) == -1))
+	if (w == HD_CERT_TOKEN)
+		return hd_err_set(err, HD_E_INTERNAL, 0, "no directory for "
+		    "token certificates");
+	if (hd_data_dir(data, sizeof(data), err) == -1 ||
+	    dir_step(buf, len, create, err, "%s", data) == -1 ||
+	    dir_step(buf, len, create, err, "%s/certs", data) == -1 ||
+	    dir_step(buf, len, create, err, "%s/certs/%s", data,
+	    subdirs[w]) == -1)
 		return -1;
-	n = snprintf(buf, len, "%s/certs", data);
-	if (create && hd_private_dir(buf, err) == -1)
-		return -1;
-	n = snprintf(buf, len, "%s/certs/%s", data, subdirs[w]);
-	if (create && hd_private_dir(buf, err) == -1)
-		return -1;
-	if (w == HD_CERT_LOCAL) {
-		serial_name(serial ? serial : "", ser, sizeof(ser));
-		n = snprintf(buf, len, "%s/certs/%s/%s", data, subdirs[w], ser);
-		if (create && hd_private_dir(buf, err) == -1)
-			return -1;
-	}
-	if (n < 0 || (size_t)n >= len)
-		return hd_err_set(err, HD_E_IO, 0, "%s: path too long", data);
-	return 0;
+	if (w != HD_CERT_LOCAL)
+		return 0;
+	serial_name(serial ? serial : "", ser, sizeof(ser));
+	return dir_step(buf, len, create, err, "%s/certs/%s/%s", data,
+	    subdirs[w], ser);
 }
 
 static int

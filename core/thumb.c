@@ -15,11 +15,12 @@ static const char *const invisible[] = {
 	"\xc2\xa0",		/* U+00A0 no-break space */
 	"\xe2\x80\x80", "\xe2\x80\x81", "\xe2\x80\x82", "\xe2\x80\x83",
 	"\xe2\x80\x84", "\xe2\x80\x85", "\xe2\x80\x86", "\xe2\x80\x87",
-	"\xe2\x80\x88", "\xe2\x80\x89", "\xe2\x80\x8a",	/* U+2000..U+200A */
+	/* U+2000..U+200A */
+	"\xe2\x80\x88", "\xe2\x80\x89", "\xe2\x80\x8a",
 	"\xe2\x80\x8b", "\xe2\x80\x8c", "\xe2\x80\x8d",	/* zero widths */
 	"\xe2\x80\x8e", "\xe2\x80\x8f",	/* U+200E LRM, U+200F RLM */
 	"\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad",
-	"\xe2\x80\xae",		/* U+202A..U+202E embeddings, overrides */
+	"\xe2\x80\xae",	/* U+202A..U+202E: embeddings, overrides */
 	"\xe2\x80\xaf",		/* U+202F narrow no-break space */
 	"\xe2\x81\xa0",		/* U+2060 word joiner */
 	"\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9",
@@ -99,8 +100,8 @@ hd_thumb_normalize(const char *in, size_t max, char *out, size_t outlen,
 		if (!((*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a' &&
 		    (*p | 0x20) <= 'f'))) {
 			char_name((const unsigned char *)p, what, sizeof(what));
-			hd_err_set(err, HD_E_USAGE, 0, "thumbprint '%.100s': %s "
-			    "at position %zu is not a hex digit", in, what,
+			hd_err_set(err, HD_E_USAGE, 0, "thumbprint '%.100s': "
+			    "%s at position %zu is not a hex digit", in, what,
 			    (size_t)(p - in) + 1);
 			hd_err_hint(err, "a thumbprint is hex (0-9, A-F); "
 			    "spaces, colons and the marks Windows adds when "

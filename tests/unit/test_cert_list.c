@@ -26,7 +26,7 @@ struct fx {
 	struct tl_env env;
 	struct tl_ca ca;
 	struct hd_session *s;
-	struct hd_key tok, loc;		/* keys: cert on token, in store */
+	struct hd_key tok, loc;	/* keys: cert on token, in store */
 	char tok_sha1[41], loc_sha1[41], tok_sha256[65];
 };
 

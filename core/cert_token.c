@@ -1,11 +1,13 @@
 /*
  * Certificates and the token, through the raw layer.  libp11 0.4.12's
- * PKCS11_store_certificate() cannot set CKA_PRIVATE=false, does not
- * return the token's CKR (its error path keeps 23 bits of it), so a
- * token that refuses certificate objects could not be told from one that
- * failed; and its key list stops at an Ed25519 key.  Keys are matched to
- * certificates by their public keys, not by CKA_ID: keys made by other
- * tools carry IDs of their own.
+ * PKCS11_store_certificate() sets neither CKA_PRIVATE (the token's default
+ * applies: private on some, which hides the certificate until login) nor
+ * CKA_SERIAL_NUMBER, works in a session of its own, and passes the
+ * token's answer on only through OpenSSL's error queue.  The raw call
+ * keeps the CKR, so a token that refuses certificate objects is told from
+ * one that failed.  libp11's key list also stops at an Ed25519 key
+ * (NOTES-PKCS11.md).  Keys are matched to certificates by their public
+ * keys, not by CKA_ID: keys made by other tools carry IDs of their own.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -19,7 +19,7 @@ DEB_PKGS = gcc make libc6-dev pkg-config openssl libssl-dev libncurses-dev \
 # snprintf truncation is the intended bound on every message buffer here
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	   -Wno-format-truncation
-BASE     = -std=c11 -D_GNU_SOURCE -g -Icore $(WARN)
+BASE     = -std=c11 -D_GNU_SOURCE -g -pthread -Icore $(WARN)
 ifeq ($(SAN),1)
 OPT      = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	   -fno-sanitize-recover=undefined
@@ -30,7 +30,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(HDR_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   = $(BASE) $(OPT) $(PKG_CFLAGS)
 LDLIBS   = $(PKG_LIBS) -ldl
-LDFLAGS  = $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined)
+# -pthread: the TUI generates keys on a worker thread (tui/req_job.c)
+LDFLAGS  = -pthread $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined)
 comma := ,
 
 CORE_SRC = $(wildcard core/*.c)
@@ -133,10 +134,13 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BUILD)/hsmdesk
 
-# Tests run against the sanitizer build; the normal build must compile too.
+# Tests run against the sanitizer build; the normal build must compile too,
+# and every fuzz target replays its seeds and mutates them for a few
+# seconds (fuzz-brief) before the tests, whose summary line ends the output.
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit
+	@$(MAKE) --no-print-directory fuzz-brief
 	@sh tests/run.sh build-asan
 
 # Speed claims, each against the standard tool on the same input in the

@@ -38,8 +38,11 @@ profile_list(struct cli *c)
 			fputc('{', stdout);
 			json_kv_str(stdout, "name", l[i].name, 1);
 			json_kv_str(stdout, "key", l[i].broken ? "" : key, 1);
-			json_kv_str(stdout, "description", l[i].description,
-			    1);
+			why = l[i].description;
+			if (l[i].broken && strncmp(why, "broken: ", 8) == 0)
+				why += 8;
+			json_kv_str(stdout, l[i].broken ? "error" :
+			    "description", why, 1);
 			json_kv_bool(stdout, "broken", l[i].broken, 1);
 			json_kv_str(stdout, "path", l[i].path, 0);
 			fputs(i + 1 < n ? "}," : "}", stdout);

@@ -14,13 +14,12 @@
 
 #include "cli.h"
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted;	/* the signal's number */
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	interrupted = sig;
 }
 
 /* The token's C_GenerateKeyPair cannot be interrupted; Ctrl-C is seen when
@@ -31,7 +30,7 @@ keygen_progress(void *arg, uint64_t done, uint64_t total)
 	(void)arg;
 	(void)done;
 	(void)total;
-	return interrupted;
+	return interrupted != 0;
 }
 
 static void
@@ -50,7 +49,8 @@ catch_signals(int on)
 static int
 cancelled(struct hd_err *err)
 {
-	return hd_err_set(err, HD_E_CANCELLED, 0, "request interrupted");
+	return hd_err_set(err, HD_E_CANCELLED, 0, "request interrupted (%s)",
+	    strsignal(interrupted));
 }
 
 /* The words of the command line that make the profile: checked as a whole
@@ -75,6 +75,31 @@ load_request(struct cli *c, struct hd_profile *p, struct hd_err *err)
 	if (c->label != NULL && hd_profile_set_label(p, c->label, err) == -1)
 		return -1;
 	return hd_profile_ready(p, err);
+}
+
+/* What else can be known before the token: the key's name and label. */
+static int
+check_key_words(const struct cli *c, const struct hd_profile *p,
+    struct hd_err *err)
+{
+	unsigned char id[64];
+	char label[129];
+	size_t n;
+
+	if (c->id != NULL && hd_hex_decode(c->id, id, sizeof(id), &n) == -1) {
+		hd_err_set(err, HD_E_USAGE, 0, "--id '%s': not a CKA_ID in hex",
+		    c->id);
+		hd_err_hint(err, "'hsmdesk keys' shows each key's ID");
+		return -1;
+	}
+	if (c->key == NULL && c->id == NULL &&
+	    hd_profile_label(p, label, sizeof(label)) == -1) {
+		hd_err_set(err, HD_E_INPUT, 0, "key label '%s': cannot be made "
+		    "from this request (a {cn} needs a subject CN)", p->label);
+		hd_err_hint(err, "give --label, e.g. --label 'codesign-{date}'");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -203,14 +228,14 @@ notes(const struct cli *c, const struct hd_profile *p)
 {
 	size_t i;
 
-	if (c->quiet)
-		return;
-	for (i = 0; i < p->nignored; i++)
-		fprintf(stderr, "hsmdesk: %s: '%s' ignored: it means nothing "
-		    "on a PKCS#11 token\n", c->inf, p->ignored[i]);
+	/* a security warning, not chatter: -q does not silence it */
 	if (p->exportable)
 		fprintf(stderr, "hsmdesk: WARNING: the private key will be "
-		    "EXPORTABLE, as %s asks\n", c->inf ? c->inf : p->path);
+		    "EXPORTABLE (wrapped by another key, never in plaintext), "
+		    "as %s asks\n", c->inf ? c->inf : p->path);
+	for (i = 0; !c->quiet && i < p->nignored; i++)
+		fprintf(stderr, "hsmdesk: %s: '%s' ignored: it means nothing "
+		    "on a PKCS#11 token\n", c->inf, p->ignored[i]);
 }
 
 static void
@@ -225,13 +250,31 @@ timing(const struct cli *c)
 	    "signing %.3f ms\n", gen / 1e6, sign / 1e6);
 }
 
+/* Delete the key this request made; say so after err's own hint. */
+static void
+undo_key(struct cli *c, const struct hd_key *k, struct hd_err *err)
+{
+	struct hd_err e2;
+	char was[sizeof(err->hint)];
+
+	/* the old hint is an argument: copy it, vsnprintf may not overlap */
+	snprintf(was, sizeof(was), "%s%s", err->hint, err->hint[0] ? "; " :
+	    "");
+	if (hd_key_delete(c->s, k, &e2) == 0)
+		hd_err_hint(err, "%sthe new key pair '%s' was deleted", was,
+		    k->label);
+	else
+		hd_err_hint(err, "%sthe new key pair '%s' could not be deleted "
+		    "(%s): remove it with 'hsmdesk delete-key --label %s --yes'",
+		    was, k->label, e2.msg, k->label);
+}
+
 /* Key (new or found), CSR, files; on failure nothing of ours remains. */
 static int
 make_request(struct cli *c, struct hd_profile *p, struct hd_err *err)
 {
 	struct hd_key k;
 	struct hd_csr csr;
-	struct hd_err e2;
 	char label[129], *rec = NULL;
 	int made = 0, wrote = 0, rc = -1;
 
@@ -272,16 +315,8 @@ make_request(struct cli *c, struct hd_profile *p, struct hd_err *err)
 out:
 	if (rc == -1 && wrote)
 		unlink(c->out);
-	if (rc == -1 && made) {
-		if (hd_key_delete(c->s, &k, &e2) == 0)
-			hd_err_hint(err, "%s%sthe new key pair '%s' was deleted",
-			    err->hint, err->hint[0] ? "; " : "", k.label);
-		else
-			hd_err_hint(err, "%s%sthe new key pair '%s' could not "
-			    "be deleted (%s): remove it with 'hsmdesk "
-			    "delete-key --label %s --yes'", err->hint,
-			    err->hint[0] ? "; " : "", k.label, e2.msg, k.label);
-	}
+	if (rc == -1 && made)
+		undo_key(c, &k, err);
 	free(rec);
 	hd_csr_free(&csr);
 	return rc;
@@ -304,8 +339,9 @@ cmd_request(struct cli *c)
 		hd_err_set(&err, HD_E_NOMEM, 0, "out of memory");
 		goto fail;
 	}
-	if (load_request(c, p, &err) == -1 || check_out(c, c->key == NULL &&
-	    c->id == NULL, &err) == -1)
+	if (load_request(c, p, &err) == -1 ||
+	    check_key_words(c, p, &err) == -1 ||
+	    check_out(c, c->key == NULL && c->id == NULL, &err) == -1)
 		goto fail;
 	notes(c, p);
 	if (cli_open(c, 0, &err) == -1)
@@ -329,6 +365,8 @@ cmd_request(struct cli *c)
 	goto done;
 fail:
 	rc = cli_fail(&err);
+	if (err.code == HD_E_CANCELLED && interrupted != 0)
+		rc = 128 + interrupted;	/* as a shell reports the signal */
 done:
 	hd_pin_free(pin);
 	free(p);

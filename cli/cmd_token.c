@@ -112,6 +112,7 @@ keys_print(const struct cli *c, const struct hd_key *k, size_t n)
 {
 	char id[129], size[48];
 	size_t i;
+	int w = 24;
 
 	if (c->json) {
 		fputc('[', stdout);
@@ -122,12 +123,17 @@ keys_print(const struct cli *c, const struct hd_key *k, size_t n)
 		fputs("]\n", stdout);
 		return;
 	}
-	printf("%-24s %-16s %-12s %-9s %-11s %-10s %-5s %s\n", "LABEL", "ID",
+	/* the label column as wide as the longest label: {cn}-{date}
+	 * labels are long, and a ragged table is hard to read */
+	for (i = 0; i < n; i++)
+		if ((int)strlen(k[i].label) > w)
+			w = (int)strlen(k[i].label);
+	printf("%-*s %-16s %-12s %-9s %-11s %-10s %-5s %s\n", w, "LABEL", "ID",
 	    "TYPE", "SENSITIVE", "EXTRACTABLE", "NEVER-EXTR", "LOCAL", "CERT");
 	for (i = 0; i < n; i++) {
 		hd_hex(k[i].id, k[i].id_len, id, sizeof(id));
 		key_size(&k[i], size, sizeof(size));
-		printf("%-24s %-16s %-12s %-9s %-11s %-10s %-5s %s%s\n",
+		printf("%-*s %-16s %-12s %-9s %-11s %-10s %-5s %s%s\n", w,
 		    k[i].label, id, size, yn(k[i].sensitive),
 		    yn(k[i].extractable), yn(k[i].never_extractable),
 		    yn(k[i].local), k[i].has_cert ? "yes" : "no",

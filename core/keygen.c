@@ -75,8 +75,10 @@ generate(struct hd_session *s, const struct hd_profile *p, const char *label,
     struct gen *g)
 {
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	/* exportable means CKA_EXTRACTABLE only: the key may leave the token
+	 * wrapped (as certreq's Exportable leaves as a password-protected
+	 * PFX), never in plaintext, so it stays CKA_SENSITIVE */
 	CK_BBOOL ext = p->exportable ? CK_TRUE : CK_FALSE;
-	CK_BBOOL sens = p->exportable ? CK_FALSE : CK_TRUE;
 	CK_ULONG bits = p->bits, llen = (CK_ULONG)strlen(label);
 	CK_BYTE e[] = { 1, 0, 1 }, ecp[32];
 	int ecl = p->type == HD_KEY_EC ? curve_params(p->curve, ecp,
@@ -100,7 +102,7 @@ generate(struct hd_session *s, const struct hd_profile *p, const char *label,
 	};
 	CK_ATTRIBUTE priv[] = {
 		{ CKA_TOKEN, &yes, 1 }, { CKA_PRIVATE, &yes, 1 },
-		{ CKA_SENSITIVE, &sens, 1 }, { CKA_EXTRACTABLE, &ext, 1 },
+		{ CKA_SENSITIVE, &yes, 1 }, { CKA_EXTRACTABLE, &ext, 1 },
 		{ CKA_SIGN, &yes, 1 },
 		{ CKA_ID, g->id, g->idlen }, { CKA_LABEL, (void *)label, llen },
 	};
@@ -172,12 +174,16 @@ read_back(struct hd_session *s, const struct hd_profile *p, struct gen *g,
 	hd_key_type_size(s, g->pub, k);
 	hd_key_private_attrs(s, g->priv, k);
 	k->has_private = k->has_public = 1;
-	if (p->exportable || (k->extractable == HD_NO &&
-	    k->sensitive == HD_YES))
+	if (k->sensitive == HD_YES && (p->exportable ||
+	    k->extractable == HD_NO))
 		return 0;
 	hd_err_set(err, HD_E_TOKEN, 0, "%s: reported the new private key as "
-	    "%s although the profile asked for a non-exportable key", g->obj,
-	    k->extractable != HD_NO ? "extractable" : "not sensitive");
+	    "%s%s%s although hsmdesk asked for a %s key", g->obj,
+	    k->sensitive != HD_YES ? "not sensitive (readable in plaintext)" :
+	    "", k->sensitive != HD_YES && k->extractable != HD_NO &&
+	    !p->exportable ? " and " : "", k->extractable != HD_NO &&
+	    !p->exportable ? "extractable" : "", p->exportable ? "sensitive" :
+	    "sensitive, non-exportable");
 	hd_err_hint(err, "the key pair was deleted; this token cannot be "
 	    "trusted to keep keys: check its policy or use another");
 	return -1;
@@ -204,10 +210,10 @@ static void
 template_hint(struct hd_err *err, const struct hd_profile *p)
 {
 	hd_err_hint(err, "hsmdesk asked for: private key CKA_TOKEN, "
-	    "CKA_PRIVATE, CKA_SENSITIVE=%s, CKA_EXTRACTABLE=%s, CKA_SIGN; "
+	    "CKA_PRIVATE, CKA_SENSITIVE=true, CKA_EXTRACTABLE=%s, CKA_SIGN; "
 	    "public key CKA_VERIFY, %s. The token does not say which it "
 	    "refused: check its documentation; nothing was created",
-	    p->exportable ? "false" : "true", p->exportable ? "true" : "false",
+	    p->exportable ? "true" : "false",
 	    p->type == HD_KEY_RSA ? "CKA_MODULUS_BITS, CKA_PUBLIC_EXPONENT" :
 	    "CKA_EC_PARAMS");
 }

@@ -290,9 +290,8 @@ hd_key_find(struct hd_session *s, const char *label, const char *idhex,
 		hd_err_set(err, HD_E_USAGE, 0, "key '%s': %s on token '%s'",
 		    what, n == 0 ? "no such private key" : "more than one key "
 		    "matches", hd_token_name(s));
-		hd_err_hint(err, n == 0 ? "'hsmdesk keys' lists them (log in "
-		    "first: private keys are hidden until then)" : "name it "
-		    "by --id HEX instead");
+		hd_err_hint(err, n == 0 ? "'hsmdesk keys' lists them" :
+		    "name it by --id HEX instead");
 		return -1;
 	}
 	hd_key_init(out);

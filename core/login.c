@@ -39,6 +39,7 @@ hd_session_close(struct hd_session *s)
 {
 	if (s->sh != 0)
 		(void)s->fl->C_CloseSession(s->sh);
+	hd_signer_release(s);
 	s->sh = 0;
 	s->logged_in = 0;
 }

@@ -3,7 +3,8 @@
  *   1. the user's:   $XDG_CONFIG_HOME/hsmdesk/profiles/ (files *.yaml)
  *   2. the shipped:  $HSMDESK_PROFILE_DIR when set; otherwise HD_PROFILE_DIR
  *      (set by the Makefile, /usr/local/share/hsmdesk/profiles by default)
- *      and then <directory of the running program>/../profiles, so that
+ *      and then <directory of the running program>/../share/hsmdesk/
+ *      profiles (installed under another PREFIX) and .../../profiles, so that
  *      build/hsmdesk finds the source tree's profiles/.
  * A profile is found by the `name` inside it, not by its file name.  Two
  * files in one directory with the same name are an error, never a silent
@@ -45,11 +46,15 @@ add_dir(struct dirs *d, const char *dir)
 		snprintf(d->dir[d->n++], sizeof(d->dir[0]), "%s", dir);
 }
 
-/* <directory of /proc/self/exe>/../profiles, if there is one. */
+/* Beside the running program: <bin>/../share/hsmdesk/profiles (installed
+ * under any PREFIX) and <build>/../profiles (the source tree). */
 static void
 add_exe_dir(struct dirs *d)
 {
-	char exe[PATH_MAX], dir[PATH_MAX + 16], real[PATH_MAX];
+	static const char *const rel[] = { "../share/hsmdesk/profiles",
+		"../profiles" };
+	char exe[PATH_MAX], dir[PATH_MAX + 32], real[PATH_MAX];
+	size_t i;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
@@ -59,9 +64,11 @@ add_exe_dir(struct dirs *d)
 	if ((slash = strrchr(exe, '/')) == NULL)
 		return;
 	*slash = '\0';
-	snprintf(dir, sizeof(dir), "%s/../profiles", exe);
-	if (realpath(dir, real) != NULL)
-		add_dir(d, real);
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", exe, rel[i]);
+		if (realpath(dir, real) != NULL)
+			add_dir(d, real);
+	}
 }
 
 static void

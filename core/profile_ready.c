@@ -13,6 +13,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "profile_int.h"
 
@@ -132,12 +133,59 @@ subject_ready(const struct hd_profile *p, struct hd_err *err)
 	return 0;
 }
 
+static int
+has_eku(const struct hd_profile *p, const char *name, const char *oid)
+{
+	size_t i;
+
+	for (i = 0; i < p->neku; i++)
+		if (strcmp(p->eku[i], name) == 0 || strcmp(p->eku[i], oid) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+has_san(const struct hd_profile *p, const char *kind1, const char *kind2)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsan; i++)
+		if (strncasecmp(p->san[i], kind1, strlen(kind1)) == 0 ||
+		    (kind2 != NULL && strncasecmp(p->san[i], kind2,
+		    strlen(kind2)) == 0))
+			return 1;
+	return 0;
+}
+
+/* Browsers and mail clients read names from subjectAltName only (RFC
+ * 6125, RFC 8550): a TLS server or S/MIME request without one would come
+ * back as a certificate nobody can use. */
+static int
+names_ready(const struct hd_profile *p, struct hd_err *err)
+{
+	if (has_eku(p, "serverAuth", "1.3.6.1.5.5.7.3.1") &&
+	    !has_san(p, "DNS:", "IP:")) {
+		hd_err_set(err, HD_E_INPUT, 0, "profile '%s': a TLS server "
+		    "certificate needs its host names: give --san DNS:name "
+		    "(repeatable)", p->name);
+		return -1;
+	}
+	if (has_eku(p, "emailProtection", "1.3.6.1.5.5.7.3.4") &&
+	    !has_san(p, "email:", NULL)) {
+		hd_err_set(err, HD_E_INPUT, 0, "profile '%s': an S/MIME "
+		    "certificate needs its mailbox: give --san email:address",
+		    p->name);
+		return -1;
+	}
+	return 0;
+}
+
 int
 hd_profile_ready(const struct hd_profile *p, struct hd_err *err)
 {
 	size_t i;
 
-	if (subject_ready(p, err) == -1)
+	if (subject_ready(p, err) == -1 || names_ready(p, err) == -1)
 		return -1;
 	for (i = 0; i < p->nsan; i++) {
 		const char *v = strchr(p->san[i], ':');

@@ -122,6 +122,21 @@ draw_wrap(struct tui *t, int y, int x, int w, int maxrows, enum role r,
 	return row;
 }
 
+/* path with the home directory said as "~" (shorter, and no user name). */
+const char *
+tui_tilde(const char *path, char *buf, size_t len)
+{
+	const char *home = getenv("HOME");
+	size_t n = home != NULL ? strlen(home) : 0;
+
+	if (n > 1 && home[0] == '/' && strncmp(path, home, n) == 0 &&
+	    path[n] == '/')
+		snprintf(buf, len, "~%s", path + n);
+	else
+		snprintf(buf, len, "%s", path);
+	return buf;
+}
+
 const char *
 tui_keyname(int key, char *buf, size_t len)
 {
@@ -192,7 +207,7 @@ status_login(struct tui *t, char *buf, size_t len)
 
 	if (!t->ti.present) {
 		snprintf(buf, len, "no token");
-	} else if (!hd_logged_in(t->s)) {
+	} else if (!(t->busy ? t->busy_login : hd_logged_in(t->s))) {
 		snprintf(buf, len, "not logged in");
 	} else if (t->cli->cfg.idle_logout == 0) {
 		snprintf(buf, len, "logged in");

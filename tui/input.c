@@ -107,6 +107,34 @@ script_key(struct tui *t)
 	return k;
 }
 
+/*
+ * A script's next key, taken only if it is key: keys pressed while the
+ * token works are read this way, so a script says when they came.
+ */
+int
+tui_script_take(struct tui *t, int key)
+{
+	const char *p = t->script, *end;
+	char name[32];
+	size_t i;
+
+	if (p == NULL || *p == '\0')
+		return 0;
+	if (*p != '<' || (end = strchr(p, '>')) == NULL) {
+		if ((unsigned char)*p != key)
+			return 0;
+		t->script++;
+		return 1;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i].name) == 0 && names[i].key == key) {
+			t->script = end + 1;
+			return 1;
+		}
+	return 0;
+}
+
 /* One key, with Enter and Backspace folded to one code each. */
 int
 tui_getkey(struct tui *t)

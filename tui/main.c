@@ -23,6 +23,20 @@ on_signal(int sig)
 	stop_signal = sig;
 }
 
+/* The signal that arrived (0 if none); the loop ends on any of them. */
+int
+tui_signal(void)
+{
+	return stop_signal;
+}
+
+/* A screen that answered the signal itself (Ctrl-C as "cancel?"). */
+void
+tui_signal_clear(void)
+{
+	stop_signal = 0;
+}
+
 time_t
 tui_now(const struct tui *t)
 {
@@ -81,6 +95,14 @@ tui_pop(struct tui *t)
 	v->st = NULL;
 }
 
+/* Back to the main menu, closing every screen above it. */
+void
+tui_pop_to_menu(struct tui *t)
+{
+	while (t->depth > 1)
+		tui_pop(t);
+}
+
 /* Read the token's flags again; a token gone is said on screen. */
 void
 tui_refresh_token(struct tui *t)
@@ -98,11 +120,12 @@ tui_refresh_token(struct tui *t)
 	}
 }
 
-static void
-render(struct tui *t)
+void
+tui_render(struct tui *t)
 {
 	struct view *v = &t->stack[t->depth - 1];
 
+	getmaxyx(stdscr, t->rows, t->cols);
 	if (t->rows < TUI_MIN_ROWS || t->cols < TUI_MIN_COLS) {
 		draw_too_small(t);
 	} else {
@@ -185,8 +208,7 @@ loop(struct tui *t)
 			t->exit_status = 128 + stop_signal;
 			break;
 		}
-		getmaxyx(stdscr, t->rows, t->cols);
-		render(t);
+		tui_render(t);
 		ch = tui_getkey(t);
 		msglog_poll(t);
 		if (ch == TUI_KEY_END)
@@ -312,6 +334,8 @@ tui_run(struct cli *c)
 	teardown(&t);
 	endwin();
 	msglog_stop(&t);
+	if (t.exit_note[0] != '\0')
+		fprintf(stderr, "hsmdesk: %s\n", t.exit_note);
 	if (t.exit_status > 128)
 		fprintf(stderr, "hsmdesk: interrupted; logged out\n");
 	return t.exit_status;
@@ -342,8 +366,7 @@ tui_run_script(struct cli *c, const char *keys, int rows, int cols,
 	if ((c->s = t.s = hd_open(c->module, &err)) != NULL) {
 		open_token(&t);
 		loop(&t);
-		getmaxyx(stdscr, t.rows, t.cols);
-		render(&t);
+		tui_render(&t);
 		tui_dump(&t);
 		teardown(&t);
 	}

@@ -6,14 +6,12 @@
 
 #include "tui.h"
 
+const struct todo_arg todo_import = {
+	"Import certificate", "Importing the CA's certificate beside its "
+	"key (certreq -accept) arrives with certificate import."
+};
+
 static const struct todo_arg todos[] = {
-	{ "Generate key pair", "Key pair generation from a request profile "
-	  "(non-exportable, proven by reading the attributes back) arrives "
-	  "with request profiles." },
-	{ "Export CSR", "PKCS#10 requests signed inside the HSM arrive with "
-	  "request profiles." },
-	{ "Import certificate", "Importing the CA's certificate beside its "
-	  "key (certreq -accept) arrives with certificate import." },
 	{ "Find by thumbprint", "Listing certificates by SHA-1 and SHA-256 "
 	  "thumbprint arrives with certificate import." },
 	{ "Sign files", "Detached CMS and Authenticode signing arrive with "
@@ -37,15 +35,15 @@ go(struct tui *t, const struct screen *scr, const void *arg)
 static enum act m_login(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_login, NULL); }
 static enum act m_keygen(struct tui *t, struct view *v)
-	{ (void)v; return go(t, &scr_todo, &todos[0]); }
+	{ (void)v; return go(t, &scr_req_profile, NULL); }
 static enum act m_csr(struct tui *t, struct view *v)
-	{ (void)v; return go(t, &scr_todo, &todos[1]); }
+	{ (void)v; return go(t, &scr_req_key, NULL); }
 static enum act m_import(struct tui *t, struct view *v)
-	{ (void)v; return go(t, &scr_todo, &todos[2]); }
+	{ (void)v; return go(t, &scr_todo, &todo_import); }
 static enum act m_find(struct tui *t, struct view *v)
-	{ (void)v; return go(t, &scr_todo, &todos[3]); }
+	{ (void)v; return go(t, &scr_todo, &todos[0]); }
 static enum act m_sign(struct tui *t, struct view *v)
-	{ (void)v; return go(t, &scr_todo, &todos[4]); }
+	{ (void)v; return go(t, &scr_todo, &todos[1]); }
 static enum act m_token(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_token, NULL); }
 static enum act m_help(struct tui *t, struct view *v)
@@ -158,8 +156,8 @@ menu_draw(struct tui *t, struct view *v)
 		draw_text(t, y, 3, 4, RO_TITLE, "%c", table[i].key);
 		draw_text(t, y, 7, 24, i == m->l.cur ? RO_SELECTED : RO_NORMAL,
 		    " %-22s", table[i].help);
-		draw_text(t, y, 33, t->cols - 35, i < 6 && i > 0 ? RO_DIM :
-		    RO_NORMAL, "%s%s", i > 0 && i < 6 ? "[not built] " : "",
+		draw_text(t, y, 33, t->cols - 35, i < 6 && i > 2 ? RO_DIM :
+		    RO_NORMAL, "%s%s", i > 2 && i < 6 ? "[not built] " : "",
 		    descr[i]);
 	}
 	if (t->ti.present && !t->ti.initialized)

@@ -46,5 +46,7 @@ const struct binding tui_global_keys[] = {
 
 const struct screen *const tui_screens[] = {
 	&scr_menu, &scr_login, &scr_token, &scr_inittok, &scr_change_pin,
-	&scr_reset_pin, &scr_msgs, &scr_help, &scr_todo, NULL,
+	&scr_reset_pin, &scr_msgs, &scr_help, &scr_todo, &scr_req_profile,
+	&scr_req_inf, &scr_req_subject, &scr_req_confirm, &scr_req_run,
+	&scr_req_save, &scr_req_done, &scr_req_key, &scr_ask, NULL,
 };

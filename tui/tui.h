@@ -16,7 +16,7 @@
 
 #define TUI_MIN_ROWS 24
 #define TUI_MIN_COLS 80
-#define TUI_DEPTH 8
+#define TUI_DEPTH 12
 #define TUI_MSGS 200
 #define TUI_KEY_END (-100)	/* the script ran out */
 
@@ -81,6 +81,12 @@ struct tui {
 	char *dump;
 	size_t dumplen, dumpcap;
 	time_t fake_now;
+
+	/* a worker thread has the session (req_job.c): draw from here */
+	int busy, busy_login;
+
+	/* said on stderr after the terminal is restored ("" if nothing) */
+	char exit_note[512];
 };
 
 /* main.c */
@@ -91,11 +97,16 @@ void tui_note(struct tui *t, enum role r, const char *fmt, ...)
 void tui_note_err(struct tui *t, const struct hd_err *err);
 void tui_refresh_token(struct tui *t);
 time_t tui_now(const struct tui *t);
+void tui_render(struct tui *t);
+void tui_pop_to_menu(struct tui *t);
+int tui_signal(void);
+void tui_signal_clear(void);
 int tui_run_script(struct cli *c, const char *keys, int rows, int cols,
     char **out);
 
 /* input.c */
 int tui_getkey(struct tui *t);
+int tui_script_take(struct tui *t, int key);
 void tui_dump(struct tui *t);
 
 /* theme.c */
@@ -115,26 +126,66 @@ int draw_wrap(struct tui *t, int y, int x, int w, int maxrows, enum role r,
     const char *text);
 void draw_hints(struct tui *t, const struct binding *b);
 const char *tui_keyname(int key, char *buf, size_t len);
+const char *tui_tilde(const char *path, char *buf, size_t len);
 
 /* w_form.c: labelled text and PIN fields */
-#define FORM_MAX 6
+#define FORM_MAX 20
+#define FIELD_TEXT 512
 enum field_kind { F_TEXT, F_PIN };
 struct field {
 	const char *label;
 	enum field_kind kind;
-	char text[33];
+	char text[FIELD_TEXT];
+	size_t max;		/* bytes of text allowed (32 unless set) */
+	int utf8;		/* bytes >= 0x80 accepted: UTF-8 text */
+	const char *mark;	/* a word after the value ("required"), or NULL */
+	enum role mark_role;
 	struct hd_pin *pin;
 };
 struct form {
 	struct field f[FORM_MAX];
-	int n, cur;
+	int n, cur, top;
+};
+/* How a form is laid out: rows shown, label, value and mark widths. */
+struct form_look {
+	int rows, labw, valw, markw;
 };
 int form_add(struct form *fm, const char *label, enum field_kind kind);
+int form_add_text(struct form *fm, const char *label, const char *text,
+    size_t max);
 void form_free(struct form *fm);
 void form_clear_pins(struct form *fm);
 void form_draw(struct tui *t, struct form *fm, int y, int x);
+void form_draw_in(struct tui *t, struct form *fm, int y, int x,
+    const struct form_look *lk);
 /* 1: Enter on the last field (submit); 0: consumed; -1: not ours */
 int form_key(struct form *fm, int ch);
+
+/* w_path.c: a path prompt with Tab completion */
+#define PATH_CANDS 6
+struct path_in {
+	char text[4096];
+	char cand[PATH_CANDS][128];
+	int ncand, more;
+	const char *said;	/* after a Tab: "no match", ... or NULL */
+};
+void path_set(struct path_in *p, const char *text);
+/* 0: consumed; -1: not ours */
+int path_key(struct path_in *p, int ch);
+void path_draw(struct tui *t, const struct path_in *p, int y, int x, int w);
+/* The path to open: a leading "~/" is the home directory. */
+int path_expand(const struct path_in *p, char *out, size_t len);
+
+/* scr_ask.c: a yes/no question over the screen below; No is the default */
+void ask_box(struct tui *t, const char *question, const char *yes,
+    enum role r);
+struct ask_arg {
+	const char *question;
+	const char *yes;	/* what y does: "Overwrite", "Delete it" */
+	enum role role;		/* RO_WARNING, or RO_ERROR for a loss */
+	void (*answer)(struct tui *, void *ctx, int yes);
+	void *ctx;
+};
 
 /* w_list.c: a scrolling selection */
 struct list {
@@ -156,7 +207,13 @@ struct todo_arg {
 
 /* The screens (scr_*.c) and their table (screens.c). */
 extern const struct screen scr_menu, scr_login, scr_token, scr_inittok,
-    scr_change_pin, scr_reset_pin, scr_help, scr_msgs, scr_todo;
+    scr_change_pin, scr_reset_pin, scr_help, scr_msgs, scr_todo, scr_ask;
+/* the request wizard (req.h) */
+extern const struct screen scr_req_profile, scr_req_inf, scr_req_key,
+    scr_req_subject, scr_req_confirm, scr_req_run, scr_req_save,
+    scr_req_done;
+/* the "not built yet" text of Import certificate, for the wizard's end */
+extern const struct todo_arg todo_import;
 extern const struct screen *const tui_screens[];
 extern const struct binding tui_global_keys[];
 

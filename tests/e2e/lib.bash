@@ -331,7 +331,7 @@ t_setup() {
 	export HOME=$T_DIR/home
 	export XDG_CONFIG_HOME=$T_DIR/home/.config
 	export XDG_DATA_HOME=$T_DIR/home/.local/share
-	unset HSMDESK_MODULE HSMDESK_FAKEP11_FAULT HSMDESK_FAKEP11_MODULE
+	unset HSMDESK_MODULE HSMDESK_FAKEP11_FAULT HSMDESK_FAKEP11_MODULE NO_COLOR
 	cd "$T_DIR" || return 1
 }
 
@@ -393,7 +393,8 @@ need_fakep11() {
 # would: hsmdesk is alone in the terminal's foreground process group, so
 # ^C reaches it and not the wrapper.  The program's environment is built
 # from nothing (env -i): the test's HOME, XDG_* and SOFTHSM2_CONF, and
-# TERM=xterm-256color, LANG=LC_ALL=C.UTF-8 -- never the caller's.
+# TERM=xterm-256color, LANG=LC_ALL=C.UTF-8 -- never the caller's; NO_COLOR
+# only when the test sets it.
 #
 # Every capture taken is appended to $TUI_RUN/captures, so a test can ask
 # whether a secret was ever on screen (expect_never_on_screen).
@@ -478,7 +479,7 @@ tui_start() {
 	    LANG=C.UTF-8 LC_ALL=C.UTF-8 TMPDIR="$T_DIR")
 	for v in HOME XDG_CONFIG_HOME XDG_DATA_HOME SOFTHSM2_CONF \
 	    HSMDESK_MODULE HSMDESK_FAKEP11_FAULT HSMDESK_FAKEP11_MODULE \
-	    ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do
+	    NO_COLOR ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do
 		[[ -n ${!v+x} ]] && env+=("$v=${!v}")
 	done
 	cmd="exec env -i"

@@ -260,6 +260,14 @@ t_request_rsa() {
 	csr_text_has 'DNS:build.contoso.com, DNS:www.contoso.com'
 	csr_text_has 'TLS Web Server Authentication'
 	check "tls-server-rsa2048 with two --san: subjectAltName requested"
+
+	run_hsmdesk request --profile tls-server-rsa2048 --subject "$SUBJ" \
+	    --out notls.csr --pin env:UP
+	expect_status 2
+	expect_stderr_one_line
+	expect_stderr_match 'needs its host names: give --san DNS:'
+	expect_no_file notls.csr
+	check "tls-server-rsa2048 without --san: status 2 before the token"
 }
 
 t_request_renewal() {
@@ -316,7 +324,7 @@ t_request_inf() {
 	    --pin env:UP
 	expect_status 0
 	expect_stderr_match 'WARNING: the private key will be EXPORTABLE'
-	expect_stdout_match 'extractable yes'
+	expect_stdout_match 'sensitive yes, extractable yes'
 	expect_csr_verifies e.csr
 	check "--allow-exportable: made as asked, and said loudly"
 
@@ -364,6 +372,14 @@ t_request_refusals() {
 	expect_status 2
 	check "request without --out, without a profile, or with two: status 2"
 
+	run_hsmdesk request --id 'zz12' --profile codesign-ecdsa-p256 \
+	    --subject "$SUBJ" --out a.csr
+	expect_status 2
+	expect_stderr_one_line
+	expect_stderr_match "--id 'zz12': not a CKA_ID in hex"
+	expect_stderr_no_match 'PIN'
+	check "a malformed --id is refused before the PIN is asked for"
+
 	echo original >keep.csr
 	run_hsmdesk request --profile codesign-ecdsa-p256 --subject "$SUBJ" \
 	    --out keep.csr --pin env:UP
@@ -394,7 +410,8 @@ t_request_write_fails() {
 	    --out taken.csr --force --pin env:UP
 	expect_status 1
 	expect_stderr_one_line
-	expect_stderr_match 'the new key pair .* was deleted'
+	expect_stderr_match 'taken.csr: cannot write: .*; the previous file, if any, is unchanged; the new key pair .* was deleted'
+	expect_stderr_no_match '; ;'
 	expect_no_keys
 	[[ -d taken.csr && -z $(ls -A taken.csr) ]] ||
 	    fail "taken.csr changed"
@@ -489,6 +506,26 @@ t_request_interrupted() {
 	expect_no_file a.csr a.csr.ceremony.txt
 	expect_no_keys
 	check "Ctrl-C during key generation: status 130, the pair deleted, no file"
+
+	export HSMDESK_MODULE=$HD_FAKEP11 HSMDESK_FAKEP11_FAULT=slow-keygen=3000
+	rm -f "$T_DIR/mark"
+	"$HD_BIN" request --profile codesign-ecdsa-p256 --subject "$SUBJ" \
+	    --out b.csr --pin env:UP </dev/null >"$T_DIR/.stdout" \
+	    2>"$T_DIR/.stderr" &
+	pid=$!
+	for ((i = 0; i < 400; i++)); do
+		[[ -e $T_DIR/mark ]] && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	wait "$pid"
+	HD_STATUS=$? HD_ERR=$(<"$T_DIR/.stderr")
+	unset HSMDESK_MODULE HSMDESK_FAKEP11_FAULT
+	expect_status 143
+	expect_stderr_match 'cancelled; the new key pair was deleted'
+	expect_no_file b.csr b.csr.ceremony.txt
+	expect_no_keys
+	check "SIGTERM during key generation: status 143, the pair deleted"
 }
 
 # ---- delete-key ---------------------------------------------------------------------

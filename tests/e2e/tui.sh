@@ -316,12 +316,12 @@ t_help() {
 		tui_check "$key: Help lists 'Log in' and 'Change PIN' bindings; Esc returns"
 	done
 
-	tui_keys 2
-	wait_for "not built yet" || tui_bail "2 says 'not built yet'"
-	expect_screen 'Generate key pair'
+	tui_keys 4
+	wait_for "not built yet" || tui_bail "4 says 'not built yet'"
+	expect_screen 'Import certificate'
 	tui_keys Escape
 	wait_title "Main menu"
-	tui_check "2: a step not built says 'not built yet'; Esc returns"
+	tui_check "4: a step not built says 'not built yet'; Esc returns"
 
 	tui_keys q
 	expect_tui_exit 0
@@ -423,6 +423,267 @@ t_first_frame() {
 	    "the menu after ${menu} ms (sanitizer build, 10 ms polling; measured, not asserted)"
 }
 
+# ---- 11. the request wizard ----------------------------------------------------------
+
+# Log in from the main menu with the user PIN.
+_tui_login() {
+	tui_keys 1
+	wait_for "PIN state" || return 1
+	tui_type "$UP"
+	tui_keys Enter
+	wait_for "Logged in to token" || return 1
+	wait_title "Main menu"
+}
+
+# The profile list's details pane names the selected profile's file.
+_file_line() { grep -E '^│  File ' <<<"$TUI_SCREEN"; }
+_file_is() { _has_re "^│  File +.*/$1\.yaml "; }
+_file_moved() { [[ $(_file_line) != "$1" ]]; }
+
+# _pick_profile NAME: move the list's cursor down to profile NAME.
+_pick_profile() {
+	local i before
+	for ((i = 0; i < 12; i++)); do
+		tui_capture
+		_file_is "$1" && return 0
+		before=$(_file_line)
+		tui_keys Down
+		tui_wait_until 5 _file_moved "$before" || return 1
+	done
+	return 1
+}
+
+# _fill_subject CN: C, ST, L, O and CN of the codesign profiles.
+_fill_subject() {
+	local v
+	for v in DE Berlin Berlin "Contoso GmbH"; do
+		tui_type "$v"
+		tui_keys Tab
+	done
+	tui_type "$1"
+	wait_for_re "Common name \(CN\) +$1"
+}
+
+# _new_request PROFILE CN: from the menu to the result of Generate key pair.
+_new_request() {
+	tui_keys 2
+	wait_title "Request profile" || return 1
+	_pick_profile "$1" || { fail "profile $1 not in the list"; return 1; }
+	tui_keys Enter
+	wait_title "Subject and key label" || return 1
+	_fill_subject "$2" || return 1
+	tui_keys F4
+	wait_title "Check the request" || return 1
+	tui_keys Enter
+	wait_for "Made in the token" 60
+}
+
+# The private keys the CLI lists (LABEL lines after the header).
+_cli_key_labels() {
+	UP=$UP run_hsmdesk keys --pin env:UP
+	expect_status 0
+	sed 1d <<<"$HD_OUT" | awk '{print $1}'
+}
+
+t_wizard() {
+	local csr=$T_DIR/out/req.csr text dgst sum labels
+	store_init_token L "$SO" "$UP"
+	mkdir -p "$T_DIR/out"
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	_tui_login || tui_bail "the user PIN logs in"
+
+	tui_keys 2
+	wait_title "Request profile" || tui_bail "2 opens the profile list"
+	expect_screen 'codesign-ecdsa-p256 +Code signing, ECDSA P-256'
+	expect_screen 'Load a certreq INF'
+	_pick_profile codesign-ecdsa-p256 || tui_bail "codesign-ecdsa-p256 can be chosen"
+	expect_screen 'Key +EC P-256, not exportable, sha256 signature'
+	tui_keys Enter
+	wait_title "Subject and key label" || tui_bail "Enter opens the subject form"
+	expect_screen 'Country \(C\) +required'
+	_fill_subject "Alice Release" || tui_bail "the CN typed shows in its field"
+	wait_for_re 'Key label will be +codesign-Alice-Release-[0-9]{8}'
+	tui_check "2, codesign-ecdsa-p256: empty fields say 'required'; the label follows the CN typed"
+
+	tui_keys Escape
+	wait_title "Request profile" || tui_bail "Esc goes back to the profiles"
+	tui_keys Enter
+	wait_title "Subject and key label"
+	wait_for_re 'Common name \(CN\) +Alice Release'
+	expect_screen 'Organization \(O\) +Contoso GmbH'
+	tui_check "Esc back to the profile list and Enter again: the CN typed is still there"
+
+	tui_keys F4
+	wait_title "Check the request" || tui_bail "F4 goes on to the confirm screen"
+	expect_screen 'Subject +C=DE, ST=Berlin, L=Berlin, O=Contoso GmbH, CN=Alice Release'
+	expect_screen 'Exportable +no: sensitive, never leaves the token'
+	expect_screen 'Extended use +codeSigning'
+	expect_screen "Token +L \(serial [0-9a-f]{16}"
+	tui_keys Escape
+	wait_title "Subject and key label"
+	wait_for_re 'Common name \(CN\) +Alice Release'
+	tui_keys F4
+	wait_title "Check the request"
+	tui_check "confirm: the DN in C, ST, L, O, CN order, not exportable, codeSigning, the token; Esc back keeps the form"
+
+	tui_keys Enter
+	wait_for "Made in the token" 60 || tui_bail "Enter makes the key pair and the CSR"
+	expect_screen 'sensitive +yes +extractable +no'
+	expect_screen 'always sensitive +yes +never extractable +yes'
+	expect_screen 'generated on token yes'
+	expect_screen 'Key ceremony record'
+	tui_check "result: the token says sensitive, not extractable, always sensitive, never extractable, local; the record shows"
+
+	tui_keys Enter
+	wait_title "Save the CSR" || tui_bail "Enter opens Save the CSR"
+	wait_for_re 'File +\./codesign-Alice-Release-[0-9]{8}\.csr'
+	tui_keys C-u
+	tui_type "$T_DIR/ou"
+	tui_keys Tab
+	wait_for "$T_DIR/out/" || tui_bail "Tab completes the directory"
+	tui_type "req.csr"
+	tui_keys Enter
+	wait_title "CSR saved" || tui_bail "Enter saves"
+	tui_check "save: ./<label>.csr offered; Tab completes '$T_DIR/ou' to out/; Enter saves"
+
+	openssl req -in "$csr" -noout -verify >"$T_DIR/.v" 2>&1 ||
+	    fail "openssl req -verify failed: $(cat "$T_DIR/.v")"
+	grep -q 'verify OK' "$T_DIR/.v" || fail "openssl req -verify did not say OK"
+	text=$(openssl req -in "$csr" -noout -text 2>&1)
+	grep -q 'Subject: C = DE, ST = Berlin, L = Berlin, O = Contoso GmbH, CN = Alice Release' <<<"$text" ||
+	    fail "the CSR's subject is not the one typed: $(grep Subject: <<<"$text")"
+	grep -q 'Code Signing' <<<"$text" || fail "the CSR asks for no Code Signing EKU"
+	grep -q 'Digital Signature' <<<"$text" || fail "the CSR asks for no digitalSignature"
+	grep -q 'prime256v1' <<<"$text" || fail "the CSR's key is not P-256"
+	dgst=$(openssl req -in "$csr" -outform DER | sha256sum | cut -d' ' -f1)
+	[[ -f $csr.ceremony.txt ]] || fail "no ceremony record beside the CSR"
+	grep -q "SHA-256 of the CSR  $dgst" "$csr.ceremony.txt" ||
+	    fail "the ceremony record does not name the CSR's SHA-256"
+	expect_screen "$dgst" "the summary does not show the CSR's SHA-256"
+	tui_check "openssl req -verify OK; subject, codeSigning and P-256 in -text; ceremony record beside it with the CSR's SHA-256, as on screen"
+
+	tui_keys i
+	wait_for "not built yet" || tui_bail "i goes to Import certificate"
+	expect_screen 'Import certificate'
+	tui_keys Escape
+	wait_title "Main menu"
+	tui_check "i on the summary: Import certificate, the next step; Esc to the menu"
+
+	sum=$(sha256sum <"$csr")
+	_new_request codesign-ecdsa-p256 Bob || tui_bail "a second key pair and CSR"
+	tui_keys Enter
+	wait_title "Save the CSR"
+	tui_keys C-u
+	tui_type "$csr"
+	tui_keys Enter
+	wait_for "Overwrite both?" || tui_bail "saving over req.csr asks first"
+	expect_screen 'out/req\.csr and its' "the question does not name req.csr"
+	expect_screen 'ceremony record exist already'
+	tui_keys Enter
+	wait_for "Not overwritten" || tui_bail "Enter answers No"
+	[[ $(sha256sum <"$csr") == "$sum" ]] || fail "req.csr changed although the answer was No"
+	grep -q "CN=Alice Release" "$csr.ceremony.txt" || fail "the first ceremony record changed"
+	tui_check "the same file again: the question, Enter (the default) is No, req.csr and its record unchanged"
+
+	tui_keys Escape
+	wait_title "Key pair and CSR"
+	tui_keys Escape
+	wait_for "delete the new key pair 'codesign-Bob-" || tui_bail "Esc on the result asks before deleting"
+	tui_keys y
+	wait_for "was deleted from token" || tui_bail "y deletes the key pair"
+	wait_title "Check the request"
+	tui_keys Escape
+	wait_title "Subject and key label"
+	tui_keys Escape
+	wait_title "Request profile"
+	tui_keys Escape
+	wait_title "Main menu"
+	tui_keys q
+	expect_tui_exit 0
+	expect_never_on_screen "$UP" "the user PIN"
+	labels=$(_cli_key_labels)
+	[[ $labels =~ ^codesign-Alice-Release-[0-9]{8}$ ]] ||
+	    fail "the token's keys are not just Alice's: $(tr '\n' ' ' <<<"$labels")"
+	tui_check "Esc on the unsaved result, y: Bob's key pair deleted; the CLI lists only Alice's; q exits 0"
+}
+
+t_wizard_rsa() {
+	local csr text
+	export NO_COLOR=1
+	store_init_token L "$SO" "$UP"
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	_tui_login || tui_bail "the user PIN logs in"
+	_new_request codesign-rsa2048 Alice || tui_bail "codesign-rsa2048: key pair and CSR"
+	expect_screen 'sensitive +yes +extractable +no'
+	tui_keys Enter
+	wait_title "Save the CSR"
+	wait_for_re 'File +\./codesign-Alice-[0-9]{8}\.csr'
+	tui_keys Enter
+	wait_title "CSR saved" || tui_bail "Enter saves under the name offered"
+	csr=$(compgen -G "$T_DIR/codesign-Alice-*.csr" | head -n 1)
+	[[ -n $csr ]] || tui_bail "no codesign-Alice-*.csr in the working directory"
+	openssl req -in "$csr" -noout -verify 2>&1 | grep -q 'verify OK' ||
+	    fail "openssl req -verify: not OK"
+	text=$(openssl req -in "$csr" -noout -text 2>&1)
+	grep -q 'rsaEncryption' <<<"$text" || fail "not an RSA key"
+	grep -q 'Public-Key: (2048 bit)' <<<"$text" || fail "not 2048 bits"
+	grep -q 'CN = Alice' <<<"$text" || fail "CN=Alice missing"
+	grep -q 'Code Signing' <<<"$text" || fail "no Code Signing EKU"
+	tui_check "NO_COLOR, codesign-rsa2048: saved as ./<label>.csr in the working directory; openssl verifies an RSA-2048 request"
+	tui_keys Enter
+	wait_title "Main menu"
+	tui_keys q
+	expect_tui_exit 0
+	tui_check "Enter on the summary: the menu; q exits 0"
+}
+
+t_wizard_cancel() {
+	need_fakep11
+	store_init_token L "$SO" "$UP"
+	export HSMDESK_FAKEP11_FAULT=slow-keygen=3000
+	tui_start --module "$HD_FAKEP11"
+	wait_title "Main menu" || tui_bail "the menu opens"
+	_tui_login || tui_bail "the user PIN logs in"
+	tui_keys 2
+	wait_title "Request profile"
+	_pick_profile codesign-ecdsa-p256 || tui_bail "codesign-ecdsa-p256 can be chosen"
+	tui_keys Enter
+	wait_title "Subject and key label"
+	_fill_subject Carol
+	tui_keys F4
+	wait_title "Check the request"
+	tui_keys Enter
+	wait_for_re '[-|/\\]  Generating the key pair \(EC P-256\) inside token' ||
+	    tui_bail "the spinner shows while the token works"
+	tui_keys Escape
+	wait_for "Cancel? When the token has finished" || tui_bail "Esc asks whether to cancel"
+	tui_keys y
+	wait_for "Cancelled." 20 || tui_bail "y cancels"
+	expect_screen 'the new key pair was deleted'
+	tui_check "slow token: spinner; Esc asks; y: 'Cancelled', the key pair made meanwhile deleted"
+
+	tui_keys Escape
+	wait_title "Check the request"
+	tui_keys Enter
+	wait_for "Generating the key pair" || tui_bail "Enter again starts again"
+	tui_keys C-c
+	wait_for "Cancel? When the token has finished" || tui_bail "Ctrl-C asks whether to cancel"
+	tui_keys n
+	wait_for "Made in the token" 20 || tui_bail "n lets the token finish"
+	tui_running || fail "Ctrl-C ended hsmdesk"
+	tui_check "Ctrl-C while the token works asks too; n: it finishes, hsmdesk still runs"
+
+	tui_keys F10
+	expect_tui_exit 0
+	expect_screen "hsmdesk: the new key pair 'codesign-Carol-[0-9]{8}' was deleted: its CSR was never saved" \
+	    "no word on stderr about the unsaved key pair"
+	unset HSMDESK_FAKEP11_FAULT
+	[[ -z $(_cli_key_labels) ]] || fail "key pairs left on the token: $(_cli_key_labels | tr '\n' ' ')"
+	tui_check "F10 with a key pair whose CSR was never saved: deleted, said on stderr; the token is empty"
+}
+
 t_run "tui first run" t_first_run
 t_run "tui login, token & keys" t_login_token
 t_run "tui Ctrl-C" t_ctrl_c
@@ -431,4 +692,7 @@ t_run "tui resize" t_resize
 t_run "tui help" t_help
 t_run "tui key mash" t_mash
 t_run "tui first frame" t_first_frame
+t_run "tui wizard: generate, save, overwrite, discard" t_wizard
+t_run "tui wizard: RSA-2048, NO_COLOR" t_wizard_rsa
+t_run "tui wizard: cancel while the token works" t_wizard_cancel
 e2e_finish

@@ -845,12 +845,38 @@ static void test_attr_faults_combined(void)
     stop();
 }
 
+/* slow-keygen=MS: the key pair is made, after MS milliseconds. */
+static void test_slow_keygen(void)
+{
+    struct timespec a, b;
+    CK_OBJECT_HANDLE pub, priv, o[4];
+    CK_SESSION_HANDLE s;
+    CK_ULONG i, n;
+    long ms;
+
+    check_rv(start("slow-keygen=300"), CKR_OK, "slow-keygen=300");
+    s = user_session("slow-keygen");
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    check_rv(gen_ec(s, p256_params, sizeof p256_params, "fk-slow", &pub, &priv), CKR_OK,
+             "slow-keygen=300: C_GenerateKeyPair");
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    check(ms >= 300, "slow-keygen=300: C_GenerateKeyPair took %ld ms", ms);
+    n = find_by(s, CKA_ID, "fk-slow", o, 4);
+    check(n == 2, "slow-keygen: the pair was made (%lu object(s))", (unsigned long)n);
+    for (i = 0; i < n; i++)
+        f->C_DestroyObject(s, o[i]);
+    end_session(s);
+    stop();
+}
+
 static void test_object_faults(void)
 {
     test_keys_make();
     test_keygen_refused("keygen-template-inconsistent", CKR_TEMPLATE_INCONSISTENT);
     test_keygen_refused("keygen-attribute-invalid", CKR_ATTRIBUTE_VALUE_INVALID);
     test_keygen_half();
+    test_slow_keygen();
     test_key_extractable();
     test_setattr_unsupported();
     test_ec_point_raw();
@@ -972,6 +998,7 @@ int main(int argc, char **argv)
     test_bad_fault(dir, "slow-login=-5", "slow-login=-5");
     test_bad_fault(dir, "pin-locked=1", "pin-locked=1");
     test_bad_fault(dir, "keygen-half=1", "keygen-half=1");
+    test_bad_fault(dir, "slow-keygen", "slow-keygen");
     dlclose(h);
 
     fflush(stdout);

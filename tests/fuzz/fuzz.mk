@@ -2,6 +2,8 @@
 #   make fuzz [FUZZ_SECONDS=60]  each libFuzzer target for FUZZ_SECONDS on a
 #                                copy of its seed corpus (tests/fuzz/corpus/)
 #   make fuzz-smoke              the same, 5 s per target
+#   make fuzz-brief              the same, FUZZ_BRIEF_SECONDS (3) per
+#                                target: what `make check` runs
 #   make check-valgrind          the unit tests, built without sanitizers in
 #                                build-vg/, each under valgrind memcheck
 # A crash leaves its input in build-fuzz/NAME-crash-*; replay it with
@@ -10,7 +12,8 @@
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD    = build-fuzz
-FUZZ_TARGETS  = config uri pe cert
+FUZZ_TARGETS  = config uri pe profile inf cert
+FUZZ_BRIEF_SECONDS ?= 3
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 # UBSan findings abort, so libFuzzer counts them as crashes
 FUZZ_CFLAGS   = -fsanitize=fuzzer,address,undefined \
@@ -24,7 +27,7 @@ FUZZ_LDLIBS   = $(shell pkg-config --libs libcrypto libssl libp11 yaml-0.1) -ldl
 # so the list need not follow core's internal calls.
 FUZZ_CORE_OBJ = $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard core/*.c))
 
-.PHONY: fuzz fuzz-smoke check-valgrind clean-fuzz
+.PHONY: fuzz fuzz-smoke fuzz-brief check-valgrind clean-fuzz
 
 $(FUZZ_BUILD)/core/%.o: core/%.c $(wildcard core/*.h)
 	@mkdir -p $(dir $@)
@@ -76,6 +79,11 @@ fuzz: $(FUZZ_BINS)
 
 fuzz-smoke: $(FUZZ_BINS)
 	$(call fuzz_run,5)
+
+# A few seconds per target: enough to replay every seed (the regressions
+# among them) and try some mutations, cheap enough for `make check`.
+fuzz-brief: $(FUZZ_BINS)
+	$(call fuzz_run,$(FUZZ_BRIEF_SECONDS))
 
 # Memcheck on the plain build, in tests/run.sh's environment.  Only
 # definite leaks fail; tests/valgrind.supp (if present) names the PKCS#11

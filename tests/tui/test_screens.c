@@ -16,6 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "tui.h"
 #include "testlib.h"
@@ -30,6 +35,9 @@ struct scase {
 	int ascii;
 	void (*after)(void);	/* checks on the token afterwards */
 	const char *absent;	/* must not be on any screen (a PIN) */
+	int req;		/* request wizard: run in the test's dir */
+	const char *const *files;	/* name, text, ... written there */
+	int nocolor;		/* NO_COLOR set */
 };
 
 static void
@@ -47,9 +55,154 @@ login_works(const char *pin)
 	hd_close(s);
 }
 
+/* The private keys on token "prod" now. */
+static size_t
+private_keys(void)
+{
+	struct hd_err err;
+	struct hd_session *s = hd_open(tl_softhsm(), &err);
+	struct hd_pin *p = tl_pin(TL_PIN);
+	struct hd_key *k = NULL;
+	size_t n = 0, i, priv = 0;
+
+	assert_non_null(s);
+	assert_int_equal(hd_token_select(s, "prod", &err), 0);
+	assert_int_equal(hd_login(s, p, &err), 0);
+	assert_int_equal(hd_keys(s, &k, &n, &err), 0);
+	for (i = 0; i < n; i++)
+		priv += k[i].has_private;
+	free(k);
+	hd_pin_free(p);
+	hd_close(s);
+	return priv;
+}
+
+static void
+no_key_left(void)
+{
+	if (private_keys() != 0)
+		fail_msg("a key pair was left on the token");
+}
+
+static void
+one_key_left(void)
+{
+	assert_int_equal(private_keys(), 1);
+}
+
+/* The CSR the wizard saved: PEM, its signature good, the subject typed. */
+static void
+check_csr(const char *path, const char *cn)
+{
+	FILE *f = fopen(path, "r");
+	X509_REQ *req = f ? PEM_read_X509_REQ(f, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *pk = req ? X509_REQ_get0_pubkey(req) : NULL;
+	char subj[512] = "";
+
+	if (f != NULL)
+		fclose(f);
+	if (req == NULL)
+		fail_msg("%s: no PEM CSR", path);
+	X509_NAME_oneline(X509_REQ_get_subject_name(req), subj, sizeof(subj));
+	assert_int_equal(X509_REQ_verify(req, pk), 1);
+	if (strstr(subj, cn) == NULL)
+		fail_msg("%s: subject %s lacks %s", path, subj, cn);
+	X509_REQ_free(req);
+}
+
+/* The saved CSR is named after the key label, with today's date. */
+static void
+after_saved(void)
+{
+	char name[256], rec[300];
+	FILE *p = popen("ls codesign-Alice-*.csr", "r");
+
+	assert_non_null(p);
+	if (fgets(name, sizeof(name), p) == NULL)
+		fail_msg("no codesign-Alice-*.csr was saved");
+	pclose(p);
+	name[strcspn(name, "\n")] = '\0';
+	check_csr(name, "/CN=Alice");
+	snprintf(rec, sizeof(rec), "%s.ceremony.txt", name);
+	assert_int_equal(access(rec, R_OK), 0);
+	one_key_left();
+}
+
+static void
+after_not_overwritten(void)
+{
+	FILE *f = fopen("codesign-Alice.csr", "r");
+	char buf[64] = "";
+
+	assert_non_null(f);
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	assert_string_equal(buf, "original\n");
+	assert_int_not_equal(access("codesign-Alice.csr.ceremony.txt", F_OK),
+	    0);
+	no_key_left();		/* never saved: deleted when the UI closed */
+}
+
+static void
+after_overwritten(void)
+{
+	check_csr("codesign-Alice.csr", "/CN=Alice");
+	assert_int_equal(access("codesign-Alice.csr.ceremony.txt", R_OK), 0);
+	one_key_left();
+}
+
+static void
+after_renew(void)
+{
+	check_csr("signing.csr", "/CN=build.contoso.com");
+	assert_int_not_equal(access("signing.csr.ceremony.txt", F_OK), 0);
+	assert_int_equal(private_keys(), 2);	/* none made, none lost */
+}
+
 static void after_change(void) { login_works("5678"); }
 static void after_reset(void) { login_works("2468"); }
 static void after_init(void) { login_works("4711"); }
+
+/* "20231114" and "2023-11-14T12:34:56Z": today, in labels and records */
+static void
+mask_dates(char *s)
+{
+	size_t i, run;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		for (run = 0; isdigit((unsigned char)s[i + run]); run++)
+			;
+		if (run == 8 && s[i] == '2' && s[i + 1] == '0')
+			memcpy(s + i, "YYYYMMDD", 8);
+		if (run == 4 && s[i] == '2' && s[i + 4] == '-' &&
+		    strlen(s + i) >= 20 && s[i + 10] == 'T' && s[i + 19] == 'Z')
+			memcpy(s + i, "YYYY-MM-DDThh:mm:ssZ", 20);
+		i += run ? run - 1 : 0;
+	}
+}
+
+/* The ceremony record's "Operator user@host": another name elsewhere. */
+static void
+mask_operator(char *s)
+{
+	char *p = s, *a, *b, *c;
+	const char *stand = "USER@HOST";
+
+	while ((p = strstr(p, "Operator ")) != NULL) {
+		for (a = p + 9; *a == ' '; a++)
+			;
+		for (b = a; *b != ' ' && *b != '\n' && *b != '\0'; b++)
+			;
+		for (c = b; *c == ' '; c++)
+			;
+		if (c - a >= (long)strlen(stand)) {
+			memset(a, ' ', (size_t)(c - a));
+			memcpy(a, stand, strlen(stand));
+		}
+		p = c;
+	}
+}
 
 static void
 mask(char *s)
@@ -58,13 +211,18 @@ mask(char *s)
 	char *p;
 	size_t i, run;
 
-	for (i = 0; s[i] != '\0'; i++) {	/* 16 hex digits: a serial */
+	/* hex runs: 16 a serial, 40 a key ID, 64 a SHA-256 */
+	for (i = 0; s[i] != '\0'; i++) {
 		for (run = 0; isxdigit((unsigned char)s[i + run]); run++)
 			;
-		if (run == 16 && (i == 0 || !isalnum((unsigned char)s[i - 1])))
-			memset(s + i, 'S', 16);
+		if ((run == 16 || run == 40 || run == 64) &&
+		    (i == 0 || !isalnum((unsigned char)s[i - 1])))
+			memset(s + i, run == 16 ? 'S' : run == 40 ? 'I' : 'H',
+			    run);
 		i += run ? run - 1 : 0;
 	}
+	mask_dates(s);
+	mask_operator(s);
 	if (build != NULL && *build != '\0')
 		while ((p = strstr(s, build)) != NULL)
 			memset(p, '#', strlen(build));
@@ -138,6 +296,39 @@ compare(const char *name, const char *got)
 }
 
 static struct tl_env env;
+static char top_cwd[4096];
+
+/*
+ * The request wizard's cases run in the test's directory, with the
+ * shipped profiles under the relative name "shipped", so that paths on
+ * screen are the same on every machine.
+ */
+static int
+req_setup(const struct scase *c)
+{
+	const char *top = getenv("HSMDESK_TOP");
+	char src[4200], dst[700];
+	size_t i;
+
+	if (getcwd(top_cwd, sizeof(top_cwd)) == NULL)
+		return -1;
+	snprintf(src, sizeof(src), "%s/profiles", top ? top : top_cwd);
+	snprintf(dst, sizeof(dst), "%s/shipped", env.dir);
+	if (symlink(src, dst) == -1 || chdir(env.dir) == -1)
+		return -1;
+	setenv("HSMDESK_PROFILE_DIR", "shipped", 1);
+	/* the user's profiles under HOME, where the screens say "~" */
+	snprintf(dst, sizeof(dst), "%s/home/.config", env.dir);
+	setenv("XDG_CONFIG_HOME", dst, 1);
+	mkdir("home", 0700);
+	mkdir("home/.config", 0700);
+	mkdir("home/.config/hsmdesk", 0700);
+	mkdir("home/.config/hsmdesk/profiles", 0700);
+	for (i = 0; c->files != NULL && c->files[i] != NULL; i += 2)
+		if (tl_write(&env, c->files[i], c->files[i + 1]) == NULL)
+			return -1;
+	return 0;
+}
 
 static int
 setup(void **state)
@@ -146,6 +337,10 @@ setup(void **state)
 
 	if (tl_env_new(&env) == -1)
 		return -1;
+	if (c->req && req_setup(c) == -1)
+		return -1;
+	if (c->nocolor)
+		setenv("NO_COLOR", "1", 1);
 	if (c->init && tl_init_token(tl_softhsm(), "prod") == -1)
 		return -1;
 	if (c->keypairs && (tl_gen_rsa(tl_softhsm(), "prod", "signing", 0) ||
@@ -164,6 +359,11 @@ teardown(void **state)
 	(void)state;
 	unsetenv("HSMDESK_FAKEP11_FAULT");
 	unsetenv("HSMDESK_ASCII");
+	unsetenv("HSMDESK_PROFILE_DIR");
+	unsetenv("NO_COLOR");
+	if (top_cwd[0] != '\0' && chdir(top_cwd) == -1)
+		return -1;
+	top_cwd[0] = '\0';
 	tl_env_free(&env);
 	return 0;
 }
@@ -190,6 +390,43 @@ run_case(void **state)
 	if (c->after != NULL)
 		c->after();
 }
+
+/* Files of the request wizard's cases. */
+static const char *const broken_profile[] = {
+	"home/.config/hsmdesk/profiles/mine.yaml",
+	"name: mine\ndescription: Mine\nkey:\n  type: dsa\n", NULL,
+};
+static const char *const exportable_profile[] = {
+	"home/.config/hsmdesk/profiles/exp.yaml",
+	"name: escrow-rsa2048\ndescription: Key escrow (exportable)\n"
+	"key:\n  type: rsa\n  bits: 2048\n  label: escrow-{cn}\n"
+	"  exportable: true\nsubject:\n  CN: \"\"\n  O: Contoso GmbH\n"
+	"extensions:\n  key_usage: [keyEncipherment]\n", NULL,
+};
+static const char *const infs[] = {
+	"exp.inf", "[Version]\nSignature = \"$Windows NT$\"\n[NewRequest]\n"
+	"Subject = \"CN=Escrow\"\nKeyAlgorithm = RSA\nKeyLength = 2048\n"
+	"Exportable = TRUE\n",
+	"codesign.inf", "[Version]\nSignature = $Windows NT$\n[NewRequest]\n"
+	"Subject = \"CN=Contoso Release Signing, O=Contoso GmbH, L=Berlin, "
+	"S=Berlin, C=DE\"\nKeyAlgorithm = ECDSA_P256\nHashAlgorithm = SHA256"
+	"\nKeyUsage = 0x80\nMachineKeySet = TRUE\nProviderName = \"Cavium "
+	"Key Storage Provider\"\n[EnhancedKeyUsageExtension]\n"
+	"OID = 1.3.6.1.5.5.7.3.3\n",
+	"nosubject.inf", "[Version]\nSignature = \"$Windows NT$\"\n"
+	"[NewRequest]\nKeyAlgorithm = ECDSA_P256\n", NULL,
+};
+static const char *const existing_csr[] = {
+	"codesign-Alice.csr", "original\n",
+	"reqs-2024.csr", "x\n", "reqs-2025.csr", "y\n", NULL,
+};
+
+/* Log in, Generate key pair, the first profile (codesign-ecdsa-p256),
+ * its subject filled in; then more keys. */
+#define LOGIN "11234<ENTER>"
+#define SUBJECT "2<ENTER>DE<TAB>Berlin<TAB>Berlin<TAB>Contoso GmbH<TAB>"
+#define FILLED SUBJECT "Alice"
+#define RESULT LOGIN FILLED "<F4><ENTER>"
 
 static struct scase cases[] = {
 	{ .name = "first-run-init" , .keys = "" },
@@ -229,7 +466,70 @@ static struct scase cases[] = {
 	  .init = 1 },
 	{ .name = "token-removed", .keys = "trrrrrrrrrr", .init = 1,
 	  .faults = "device-removed-after=40" },
-	{ .name = "not-built", .keys = "2", .init = 1 },
+	{ .name = "not-built", .keys = "4", .init = 1 },
+	{ .name = "req-profiles", .keys = "2", .init = 1, .req = 1,
+	  .files = broken_profile },
+	{ .name = "req-profiles-large", .keys = "2<DOWN><DOWN><DOWN><DOWN>",
+	  .init = 1, .req = 1, .files = broken_profile, .rows = 40,
+	  .cols = 120 },
+	{ .name = "req-broken-refused", .keys = "2<DOWN><DOWN><DOWN><DOWN>"
+	  "<ENTER>", .init = 1, .req = 1, .files = broken_profile },
+	{ .name = "req-subject-missing-cn", .keys = SUBJECT "<F4>",
+	  .init = 1, .req = 1 },
+	{ .name = "req-subject-missing-cn-large", .keys = SUBJECT "<F4>",
+	  .init = 1, .req = 1, .rows = 40, .cols = 120 },
+	{ .name = "req-subject-placeholder", .keys = "2<ENTER>DE<TAB>Berlin"
+	  "<TAB>Berlin<TAB>Example Corp<TAB>Alice<F4>", .init = 1, .req = 1 },
+	{ .name = "req-subject-bad-country", .keys = "2<ENTER>de<TAB>Berlin"
+	  "<TAB>Berlin<TAB>Contoso GmbH<TAB>Alice<TAB>DNS:a..b<F4>",
+	  .init = 1, .req = 1 },
+	{ .name = "req-esc-keeps-typing", .keys = FILLED "<ESC><DUMP>"
+	  "<ENTER>", .init = 1, .req = 1 },
+	{ .name = "req-confirm", .keys = LOGIN FILLED "<F4>", .init = 1,
+	  .req = 1 },
+	{ .name = "req-confirm-large", .keys = LOGIN FILLED "<F4>",
+	  .init = 1, .req = 1, .rows = 40, .cols = 120 },
+	{ .name = "req-confirm-exportable", .keys = LOGIN "2<DOWN><DOWN>"
+	  "<DOWN><DOWN><ENTER>Eve<F4>", .init = 1, .req = 1,
+	  .files = exportable_profile, .nocolor = 1 },
+	{ .name = "req-login-first", .keys = FILLED "<F4><ENTER><DUMP>1234"
+	  "<ENTER>", .init = 1, .req = 1 },
+	{ .name = "req-result", .keys = RESULT, .init = 1, .req = 1 },
+	{ .name = "req-result-large", .keys = RESULT "<PGDN>", .init = 1,
+	  .req = 1, .rows = 40, .cols = 120 },
+	{ .name = "req-saved", .keys = RESULT "<ENTER><DUMP><ENTER>",
+	  .init = 1, .req = 1, .after = after_saved },
+	{ .name = "req-overwrite", .keys = LOGIN FILLED "<TAB><TAB><^U>"
+	  "codesign-Alice<F4><ENTER><ENTER><ENTER><DUMP><ENTER>", .init = 1,
+	  .req = 1, .files = existing_csr, .after = after_not_overwritten },
+	{ .name = "req-overwrite-large", .keys = LOGIN FILLED "<TAB><TAB>"
+	  "<^U>codesign-Alice<F4><ENTER><ENTER><ENTER><DUMP>y", .init = 1,
+	  .req = 1, .rows = 40, .cols = 120, .files = existing_csr,
+	  .after = after_overwritten },
+	{ .name = "req-save-tab", .keys = RESULT "<ENTER><^U>./re<TAB><DUMP>"
+	  "<BS><BS><BS><BS><BS><BS>xyz<TAB>", .init = 1, .req = 1,
+	  .files = existing_csr },
+	{ .name = "req-cancel", .keys = RESULT "<ESC><DUMP>y", .init = 1,
+	  .req = 1, .after = no_key_left },
+	{ .name = "req-cancel-no", .keys = RESULT "<ESC>n", .init = 1,
+	  .req = 1 },
+	{ .name = "req-discard", .keys = RESULT "<DUMP><ESC><DUMP>y",
+	  .init = 1,
+	  .req = 1, .after = no_key_left },
+	{ .name = "req-csr-fails", .keys = RESULT, .init = 1, .req = 1,
+	  .faults = "sign-device-error", .after = no_key_left },
+	{ .name = "req-inf-exportable", .keys = "2iexp.inf<ENTER>",
+	  .init = 1, .req = 1, .files = infs },
+	{ .name = "req-inf-ignored", .keys = "2icodesign.inf<ENTER>",
+	  .init = 1, .req = 1, .files = infs },
+	{ .name = "req-inf-no-subject", .keys = "2inosub<TAB><ENTER>"
+	  "<F4>", .init = 1, .req = 1, .files = infs },
+	{ .name = "req-renew", .keys = LOGIN "3<DUMP><DOWN><ENTER><END><UP>"
+	  "<ENTER>build.contoso.com<TAB>DNS:build.contoso.com<F4><DUMP>"
+	  "<ENTER><DUMP><ENTER><ENTER>", .init = 1, .keypairs = 1, .req = 1,
+	  .after = after_renew },
+	{ .name = "req-renew-login-first", .keys = "3", .init = 1,
+	  .keypairs = 1, .req = 1 },
 	{ .name = "messages", .keys = "m", .init = 1 },
 };
 

@@ -146,6 +146,33 @@ test_ready_refuses_placeholder_alternative_names(void **state)
 	    "'email:release@example.org' looks like a placeholder");
 }
 
+/* serverAuth needs a DNS or IP name, emailProtection an email name. */
+static void
+test_ready_needs_names_for_tls_and_smime(void **state)
+{
+	struct hd_profile p;
+	struct hd_err err;
+
+	(void)state;
+	profile(&p, "C=DE, O=Contoso GmbH, CN=build.contoso.de");
+	assert_int_equal(hd_profile_add_eku(&p, "serverAuth", &err), 0);
+	assert_not_ready(&p, "profile 'codesign': a TLS server certificate "
+	    "needs its host names: give --san DNS:name (repeatable)");
+	assert_int_equal(hd_profile_add_san(&p, "email:ops@contoso.de",
+	    &err), 0);
+	assert_int_equal(hd_profile_ready(&p, &err), -1);
+	assert_int_equal(hd_profile_add_san(&p, "IP:192.0.2.7", &err), 0);
+	assert_int_equal(hd_profile_ready(&p, &err), 0);
+
+	profile(&p, "C=DE, O=Contoso GmbH, CN=Ops");
+	assert_int_equal(hd_profile_add_eku(&p, "1.3.6.1.5.5.7.3.4", &err), 0);
+	assert_not_ready(&p, "profile 'codesign': an S/MIME certificate "
+	    "needs its mailbox: give --san email:address");
+	assert_int_equal(hd_profile_add_san(&p, "email:ops@contoso.de",
+	    &err), 0);
+	assert_int_equal(hd_profile_ready(&p, &err), 0);
+}
+
 int
 main(void)
 {
@@ -157,6 +184,7 @@ main(void)
 		cmocka_unit_test(test_ready_keeps_real_names_that_look_alike),
 		cmocka_unit_test(
 		    test_ready_refuses_placeholder_alternative_names),
+		cmocka_unit_test(test_ready_needs_names_for_tls_and_smime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

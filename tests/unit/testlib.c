@@ -6,9 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "internal.h"
@@ -115,6 +120,34 @@ tl_fakep11(void)
 	return path;
 }
 
+struct hd_session *
+tl_login(const char *module, const char *token)
+{
+	struct hd_err err;
+	struct hd_session *s = hd_open(module, &err);
+	struct hd_pin *p = tl_pin(TL_PIN);
+
+	if (s == NULL || hd_token_select(s, token, &err) == -1 ||
+	    hd_login(s, p, &err) == -1) {
+		fprintf(stderr, "tl_login: %s\n", err.msg);
+		hd_close(s);
+		s = NULL;
+	}
+	hd_pin_free(p);
+	return s;
+}
+
+const char *
+tl_shipped_profile(const char *name)
+{
+	static char path[1024];
+	const char *top = getenv("HSMDESK_TOP");
+
+	snprintf(path, sizeof(path), "%s/profiles/%s.yaml", top ? top : ".",
+	    name);
+	return path;
+}
+
 const char *
 tl_write(const struct tl_env *e, const char *name, const char *text)
 {
@@ -166,6 +199,121 @@ tl_gen_rsa(const char *module, const char *token, const char *label,
 		rc = 0;
 	hd_pin_free(p);
 	hd_close(s);
+	return rc;
+}
+
+/* ---- public keys, read independently of core/pubkey.c ------------------ */
+
+static long
+raw_attr(struct hd_session *s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+    unsigned char *buf, size_t len)
+{
+	CK_ATTRIBUTE a = { type, buf, len };
+
+	if (s->fl->C_GetAttributeValue(s->sh, h, &a, 1) != CKR_OK ||
+	    a.ulValueLen > len)
+		return -1;
+	return (long)a.ulValueLen;
+}
+
+static EVP_PKEY *
+from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	EVP_PKEY *pk = NULL;
+
+	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pk = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	return pk;
+}
+
+static EVP_PKEY *
+rsa_pubkey(struct hd_session *s, CK_OBJECT_HANDLE h)
+{
+	unsigned char n[1024], e[16];
+	long nl = raw_attr(s, h, CKA_MODULUS, n, sizeof(n));
+	long el = raw_attr(s, h, CKA_PUBLIC_EXPONENT, e, sizeof(e));
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	BIGNUM *bn = nl > 0 ? BN_bin2bn(n, (int)nl, NULL) : NULL;
+	BIGNUM *be = el > 0 ? BN_bin2bn(e, (int)el, NULL) : NULL;
+	EVP_PKEY *pk = NULL;
+
+	if (bld != NULL && bn != NULL && be != NULL &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be))
+		pk = from_params("RSA", bld);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn);
+	BN_free(be);
+	return pk;
+}
+
+/* CKA_EC_POINT as SoftHSM2 keeps it: a DER OCTET STRING (PKCS#11 2.40
+ * §2.3.3) and nothing after it. */
+static EVP_PKEY *
+ec_pubkey(struct hd_session *s, CK_OBJECT_HANDLE h, unsigned char *point,
+    size_t *plen)
+{
+	unsigned char params[64], der[300];
+	long pl = raw_attr(s, h, CKA_EC_PARAMS, params, sizeof(params));
+	long dl = raw_attr(s, h, CKA_EC_POINT, der, sizeof(der));
+	const unsigned char *pp = params, *dp = der;
+	ASN1_OBJECT *oid = pl > 0 ? d2i_ASN1_OBJECT(NULL, &pp, pl) : NULL;
+	ASN1_OCTET_STRING *os = dl > 0 ? d2i_ASN1_OCTET_STRING(NULL, &dp, dl) :
+	    NULL;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	const char *group = oid ? OBJ_nid2sn(OBJ_obj2nid(oid)) : NULL;
+	EVP_PKEY *pk = NULL;
+
+	if (bld != NULL && os != NULL && group != NULL && dp == der + dl &&
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	    group, 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+	    ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os)))
+		pk = from_params("EC", bld);
+	if (pk != NULL && point != NULL) {
+		*plen = (size_t)ASN1_STRING_length(os);
+		memcpy(point, ASN1_STRING_get0_data(os), *plen);
+	}
+	OSSL_PARAM_BLD_free(bld);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(oid);
+	return pk;
+}
+
+EVP_PKEY *
+tl_object_pubkey(struct hd_session *s, unsigned long h, unsigned char *point,
+    size_t *plen)
+{
+	CK_KEY_TYPE kt;
+
+	if (raw_attr(s, h, CKA_KEY_TYPE, (unsigned char *)&kt, sizeof(kt)) !=
+	    sizeof(kt))
+		return NULL;
+	if (kt == CKK_RSA)
+		return rsa_pubkey(s, h);
+	return kt == CKK_EC ? ec_pubkey(s, h, point, plen) : NULL;
+}
+
+int
+tl_spki_sha1(EVP_PKEY *pk, unsigned char id[20])
+{
+	X509_PUBKEY *xpk = NULL;
+	const unsigned char *bits;
+	unsigned char *der = NULL;
+	int len, rc = -1;
+
+	/* encoded as a certificate would carry it, then the BIT STRING */
+	if (X509_PUBKEY_set(&xpk, pk) == 1 && i2d_X509_PUBKEY(xpk, &der) > 0 &&
+	    X509_PUBKEY_get0_param(NULL, &bits, &len, NULL, xpk) == 1 &&
+	    SHA1(bits, (size_t)len, id) != NULL)
+		rc = 0;
+	OPENSSL_free(der);
+	X509_PUBKEY_free(xpk);
 	return rc;
 }
 

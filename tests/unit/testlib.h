@@ -28,6 +28,22 @@ int tl_gen_rsa(const char *module, const char *token, const char *label,
 /* The module path to test against: SoftHSM2, or the fault injector. */
 const char *tl_softhsm(void);
 const char *tl_fakep11(void);
+/* Open module, select the token labelled token and log in as the user;
+ * NULL (and a line on stderr) if any step fails. */
+struct hd_session *tl_login(const char *module, const char *token);
+/* profiles/NAME.yaml of the source tree (HSMDESK_TOP); a static path. */
+const char *tl_shipped_profile(const char *name);
+/*
+ * The public key of token object h, built here from its raw attributes
+ * (RSA: CKA_MODULUS, CKA_PUBLIC_EXPONENT; EC: CKA_EC_PARAMS and the DER
+ * CKA_EC_POINT, whose raw point goes to point/plen if not NULL), not
+ * through core/pubkey.c; NULL if it cannot be read.
+ */
+struct evp_pkey_st;
+struct evp_pkey_st *tl_object_pubkey(struct hd_session *s, unsigned long h,
+    unsigned char *point, size_t *plen);
+/* RFC 5280 §4.2.1.2 (1): SHA-1 of the subjectPublicKey BIT STRING. */
+int tl_spki_sha1(struct evp_pkey_st *pk, unsigned char id[20]);
 /* Write text to dir/name; returns a static path. */
 const char *tl_write(const struct tl_env *e, const char *name,
     const char *text);

@@ -24,6 +24,13 @@ enum {
 	OPT_INF = 1 << 13,
 	OPT_ALLOW_EXPORTABLE = 1 << 14,
 	OPT_YES = 1 << 15,
+	/* certificates; high bits, apart from those other verbs add */
+	OPT_TRUST_ROOT = 1 << 24,
+	OPT_SHA1 = 1 << 25,
+	OPT_SHA256 = 1 << 26,
+	OPT_EXPIRING = 1 << 27,
+	OPT_CHAIN = 1 << 28,
+	OPT_P7B = 1 << 29,
 };
 
 #define CLI_MAX_SAN 16
@@ -39,6 +46,8 @@ struct cli {
 	const char *san[CLI_MAX_SAN];
 	int nsan;
 	int der, force, allow_exportable, yes;
+	const char *trust_root, *sha1, *sha256, *expiring;
+	int chain, p7b;
 	int json, quiet, verbose, version, help;
 	int used;		/* OPT_* bits given on the command line */
 	int stdin_taken;	/* "-" may be used by one PIN option only */
@@ -77,6 +86,7 @@ void json_kv_str(FILE *f, const char *k, const char *v, int comma);
 void json_kv_bool(FILE *f, const char *k, int v, int comma);
 void json_kv_tri(FILE *f, const char *k, enum hd_tri v, int comma);
 void json_kv_num(FILE *f, const char *k, unsigned long v, int comma);
+void json_kv_int(FILE *f, const char *k, long v, int comma);
 
 /* cmd_token.c, cmd_pin.c */
 int cmd_tokens(struct cli *c);
@@ -87,6 +97,11 @@ int cmd_reset_pin(struct cli *c);
 int cmd_delete_key(struct cli *c);
 int cmd_profile(struct cli *c);
 int cmd_request(struct cli *c);
+
+/* cmd_cert.c */
+int cmd_accept(struct cli *c);
+int cmd_certs(struct cli *c);
+int cmd_export_cert(struct cli *c);
 
 /* the TUI (tui/) */
 int tui_run(struct cli *c);

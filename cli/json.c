@@ -48,3 +48,9 @@ json_kv_num(FILE *f, const char *k, unsigned long v, int comma)
 {
 	fprintf(f, "\"%s\":%lu%s", k, v, comma ? "," : "");
 }
+
+void
+json_kv_int(FILE *f, const char *k, long v, int comma)
+{
+	fprintf(f, "\"%s\":%ld%s", k, v, comma ? "," : "");
+}

@@ -32,6 +32,14 @@ static const struct verb verbs[] = {
 	  "[--pin SRC]", cmd_request, OPT_PROFILE | OPT_INF | OPT_SUBJECT |
 	  OPT_SAN | OPT_LABEL | OPT_KEY | OPT_ID | OPT_ALLOW_EXPORTABLE |
 	  OPT_OUT | OPT_DER | OPT_FORCE | OPT_PIN, 0 },
+	{ "accept", "accept CERT [--trust-root SHA256] [--pin SRC]",
+	  cmd_accept, OPT_TRUST_ROOT | OPT_PIN, 1 },
+	{ "certs", "certs [--sha1 PREFIX] [--sha256 PREFIX] [--subject TEXT] "
+	  "[--expiring DAYS] [--pin SRC] [--json]", cmd_certs, OPT_SHA1 |
+	  OPT_SHA256 | OPT_SUBJECT | OPT_EXPIRING | OPT_PIN | OPT_JSON, 0 },
+	{ "export-cert", "export-cert --sha1 THUMB [--chain] [--der|--p7b] "
+	  "--out FILE [--force] [--pin SRC]", cmd_export_cert, OPT_SHA1 | OPT_CHAIN |
+	  OPT_DER | OPT_P7B | OPT_OUT | OPT_FORCE | OPT_PIN, 0 },
 	{ "help", "help", cmd_help, 0, 0 },
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -143,7 +151,8 @@ main(int argc, char *argv[])
 		c.nargs--;
 		if (c.nargs > v->max_args)
 			return cli_usage_error("%s: unexpected argument '%s'; "
-			    "usage: hsmdesk %s", v->name, c.args[0], v->usage);
+			    "usage: hsmdesk %s", v->name, c.args[v->max_args],
+			    v->usage);
 	}
 	if (v == NULL && c.used != 0)
 		return cli_usage_error("options like --json, --pin or --out "

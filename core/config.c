@@ -12,7 +12,7 @@
 #include "hsmdesk.h"
 #include "yamlutil.h"
 
-enum cfg_type { CFG_STRING, CFG_SECONDS };
+enum cfg_type { CFG_STRING, CFG_SECONDS, CFG_STORE };
 
 static const struct cfg_key {
 	const char *name;
@@ -22,6 +22,13 @@ static const struct cfg_key {
 	{ "module", CFG_STRING, offsetof(struct hd_config, module) },
 	{ "token", CFG_STRING, offsetof(struct hd_config, token) },
 	{ "idle_logout", CFG_SECONDS, offsetof(struct hd_config, idle_logout) },
+	{ "cert_store", CFG_STORE, offsetof(struct hd_config, cert_store) },
+};
+
+/* cert_store: values in enum hd_cert_store's order. */
+static const char *const store_names[] = {
+	[HD_STORE_AUTO] = "auto", [HD_STORE_TOKEN] = "token",
+	[HD_STORE_LOCAL] = "local",
 };
 
 #define CFG_HINT "fix the file; 'man hsmdesk' lists the keys"
@@ -53,6 +60,16 @@ cfg_store(struct hd_yaml *y, struct hd_config *cfg, const struct cfg_key *k,
 			return hd_err_set(y->err, HD_E_NOMEM, 0,
 			    "out of memory");
 		return 0;
+	}
+	if (k->type == CFG_STORE) {
+		for (n = 0; n < sizeof(store_names) / sizeof(store_names[0]);
+		    n++)
+			if (strcmp(val, store_names[n]) == 0) {
+				*(int *)((char *)cfg + k->offset) = (int)n;
+				return 0;
+			}
+		return hd_yaml_fail(y, v->start_mark,
+		    "expected auto, token or local");
 	}
 	errno = 0;
 	n = strtoul(val, &end, 10);

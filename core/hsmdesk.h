@@ -85,6 +85,7 @@ struct hd_config {
 	char *module;		/* NULL if not set */
 	char *token;
 	unsigned idle_logout;	/* seconds, 0 = never; default 300 */
+	int cert_store;		/* enum hd_cert_store; default auto */
 	char path[4096];	/* the file it came from, "" if none */
 };
 
@@ -346,5 +347,118 @@ int hd_verify_pe(const char *path, const char *cafile,
     struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
     void *arg, struct hd_err *err);
 const char *hd_sig_state_name(enum hd_sig_state st);
+/* ---- certificates (thumb.c, cert_*.c) ---------------------------------- */
+
+/* Where a certificate is kept. */
+enum hd_cert_where {
+	HD_CERT_TOKEN,		/* a certificate object beside its key */
+	HD_CERT_LOCAL,		/* local store: the token could not hold it */
+	HD_CERT_CHAIN,		/* local store: intermediate or root, chain
+				 * material only */
+	HD_CERT_ANCHOR,		/* local store: a root the operator trusted */
+};
+
+/* config.yaml cert_store: where accept puts a certificate. */
+enum hd_cert_store {
+	HD_STORE_AUTO,		/* the token; the local store if it refuses */
+	HD_STORE_TOKEN,		/* the token only */
+	HD_STORE_LOCAL,		/* the local store only */
+};
+
+struct hd_cert {
+	char sha1[41];		/* upper-case hex, as PowerShell prints it */
+	char sha256[65];	/* upper-case hex */
+	char subject[512];	/* "CN=x, O=y", most specific first */
+	char issuer[512];
+	char serial[80];	/* hex */
+	int64_t not_before, not_after;	/* seconds since 1970, UTC */
+	int days_left;		/* whole days to not_after; < 0: expired */
+	int self_signed, ca;
+	char key_label[129];	/* "" when no key is known */
+	unsigned char id[64];	/* CKA_ID it is filed under (leaves) */
+	size_t id_len;
+	enum hd_tri has_key;	/* private key on the token; HD_UNKNOWN when
+				 * not logged in (private keys are hidden) */
+	enum hd_cert_where where;
+	unsigned char *der;	/* the certificate; hd_cert_free */
+	size_t der_len;
+};
+
+/* Listing filters; NULL or -1 for "any". */
+struct hd_cert_filter {
+	const char *sha1;	/* thumbprint prefix, any notation */
+	const char *sha256;	/* prefix */
+	const char *subject;	/* substring, case-insensitive */
+	int expiring_days;	/* not after now + days (expired included) */
+};
+
+enum hd_cert_format { HD_FMT_PEM, HD_FMT_DER, HD_FMT_P7B };
+
+int hd_thumb_normalize(const char *in, size_t max, char *out, size_t outlen,
+    struct hd_err *err);
+int hd_fingerprint_group(const char *hex, char *out, size_t len);
+const char *hd_cert_where_name(enum hd_cert_where w);
+void hd_cert_date(int64_t t, char *buf, size_t len);	/* YYYY-MM-DD, UTC */
+void hd_cert_free(struct hd_cert *c);
+void hd_certs_free(struct hd_cert *list, size_t n);
+int hd_certs(struct hd_session *s, struct hd_cert **list, size_t *n,
+    struct hd_err *err);
+int hd_certs_filter(struct hd_cert *list, size_t *n,
+    const struct hd_cert_filter *f, struct hd_err *err);
+int hd_cert_find(struct hd_session *s, const char *sha1, struct hd_cert *out,
+    struct hd_err *err);
+int hd_cert_export(struct hd_session *s, const struct hd_cert *c, int chain,
+    enum hd_cert_format fmt, const char *path, int replace, size_t *count,
+    struct hd_err *err);
+
+/* certreq -accept: the checks made before anything is stored. */
+enum hd_check_level { HD_CHECK_OK, HD_CHECK_WARN };
+
+struct hd_check {
+	const char *name;	/* "key", "validity", "usage", "chain" */
+	enum hd_check_level level;
+	char text[400];
+};
+
+/* A self-signed CA certificate in the file: a candidate trust anchor. */
+struct hd_root {
+	char sha256[65];	/* what --trust-root takes */
+	char sha1[41];
+	char subject[512];
+	int trusted;		/* 1 before this call (local store or the
+				 * system's), 2 trusted by this call */
+};
+
+#define HD_ACCEPT_CHECKS 6
+#define HD_ACCEPT_ROOTS 4
+
+struct hd_accept_opts {
+	const char *trust_root;		/* SHA-256 of a root in the file */
+	enum hd_cert_store store;
+};
+
+struct hd_accept {
+	struct hd_cert cert;		/* the certificate for the token key */
+	struct hd_key key;		/* that key */
+	struct hd_check checks[HD_ACCEPT_CHECKS];
+	size_t nchecks;
+	struct hd_root roots[HD_ACCEPT_ROOTS];
+	size_t nroots;
+	size_t nchain;			/* other certificates in the file */
+	size_t chain_added;		/* ... newly put in the local store */
+	int duplicate;			/* already stored: nothing changed */
+	int stored;			/* hd_cert_accept stored it */
+	unsigned long refused;		/* the token's refusal (CKR) that sent
+					 * it to the local store, or 0 */
+};
+
+int hd_cert_file_check(const char *path, size_t *ncerts, struct hd_err *err);
+int hd_cert_inspect(struct hd_session *s, const char *path,
+    const struct hd_accept_opts *o, struct hd_accept *out,
+    struct hd_err *err);
+int hd_cert_accept(struct hd_session *s, const char *path,
+    const struct hd_accept_opts *o, struct hd_accept *out,
+    struct hd_err *err);
+void hd_accept_free(struct hd_accept *a);
 
 #endif

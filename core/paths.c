@@ -54,8 +54,8 @@ hd_data_dir(char *buf, size_t len, struct hd_err *err)
 }
 
 /* Our directories hold key material: 0700, tightened if found looser. */
-static int
-private_dir(const char *path, struct hd_err *err)
+int
+hd_private_dir(const char *path, struct hd_err *err)
 {
 	struct stat st;
 
@@ -86,13 +86,13 @@ hd_embedded_ensure(char *conf, size_t len, struct hd_err *err)
 	int n;
 
 	if (hd_data_dir(dir, sizeof(dir), err) == -1 ||
-	    private_dir(dir, err) == -1)
+	    hd_private_dir(dir, err) == -1)
 		return -1;
 	snprintf(sub, sizeof(sub), "%s/softhsm", dir);
-	if (private_dir(sub, err) == -1)
+	if (hd_private_dir(sub, err) == -1)
 		return -1;
 	snprintf(sub, sizeof(sub), "%s/softhsm/tokens", dir);
-	if (private_dir(sub, err) == -1)
+	if (hd_private_dir(sub, err) == -1)
 		return -1;
 	n = snprintf(conf, len, "%s/softhsm/softhsm2.conf", dir);
 	if (n < 0 || (size_t)n >= len)

@@ -108,6 +108,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		/* a loaded file names itself and stays within the bounds */
 		if (strcmp(cfg.path, path) != 0 || cfg.idle_logout > 86400 ||
+		    cfg.cert_store < HD_STORE_AUTO ||
+		    cfg.cert_store > HD_STORE_LOCAL ||
 		    (cfg.module != NULL && cfg.module[0] == '\0') ||
 		    (cfg.token != NULL && cfg.token[0] == '\0'))
 			abort();

@@ -388,6 +388,40 @@ test_config_error_hint_points_to_the_manual(void **state)
 	assert_non_null(strstr(err.hint, "man hsmdesk"));
 }
 
+static void
+test_config_cert_store_takes_auto_token_local(void **state)
+{
+	static const struct {
+		const char *text;
+		int want;
+	} cases[] = {
+		{ "cert_store: auto\n", HD_STORE_AUTO },
+		{ "cert_store: token\n", HD_STORE_TOKEN },
+		{ "cert_store: local\n", HD_STORE_LOCAL },
+		{ "module: /m.so\n", HD_STORE_AUTO },	/* the default */
+	};
+	struct hd_config cfg;
+	struct hd_err err;
+	char path[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(load(state, cases[i].text, &cfg, &err, path,
+		    sizeof(path)), 0);
+		assert_int_equal(cfg.cert_store, cases[i].want);
+		hd_config_free(&cfg);
+	}
+}
+
+static void
+test_config_rejects_unknown_cert_store(void **state)
+{
+	assert_refused(state, "cert_store: disk\n", "1:13",
+	    "expected auto, token or local");
+	assert_refused(state, "cert_store: LOCAL\n", "1:13",
+	    "expected auto, token or local");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -422,6 +456,8 @@ main(void)
 		T(test_config_rejects_top_level_scalar),
 		T(test_config_rejects_non_scalar_key),
 		T(test_config_error_hint_points_to_the_manual),
+		T(test_config_cert_store_takes_auto_token_local),
+		T(test_config_rejects_unknown_cert_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

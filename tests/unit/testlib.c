@@ -10,8 +10,11 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "internal.h"
 #include "testlib.h"
@@ -312,4 +315,184 @@ tl_spki_sha1(EVP_PKEY *pk, unsigned char id[20])
 	OPENSSL_free(der);
 	X509_PUBKEY_free(xpk);
 	return rc;
+}
+
+/* ---- certificates ------------------------------------------------------ */
+
+static int
+add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value)) == NULL)
+		return 0;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok;
+}
+
+static X509 *
+make_cert(EVP_PKEY *pub, const char *cn, X509 *issuer, long from, long to)
+{
+	static long serial = 1000;
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+
+	if (x == NULL || n == NULL ||
+	    !X509_set_version(x, 2) ||
+	    !ASN1_INTEGER_set(X509_get_serialNumber(x), serial++) ||
+	    !X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
+	    (const unsigned char *)"hsmdesk tests", -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_set_subject_name(x, n) ||
+	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) :
+	    n) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), from * 86400) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), to * 86400) ||
+	    !X509_set_pubkey(x, pub) ||
+	    !add_ext(x, x, NID_subject_key_identifier, "hash") ||
+	    (issuer && !add_ext(x, issuer, NID_authority_key_identifier,
+	    "keyid"))) {
+		X509_free(x);
+		x = NULL;
+	}
+	X509_NAME_free(n);
+	return x;
+}
+
+static X509 *
+make_ca(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey)
+{
+	X509 *x = make_cert(key, cn, issuer, -1, 3650);
+
+	if (x != NULL && (!add_ext(x, issuer ? issuer : x,
+	    NID_basic_constraints, "critical,CA:TRUE") ||
+	    !add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") ||
+	    !X509_sign(x, ikey, EVP_sha256()))) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
+int
+tl_ca_new(struct tl_ca *ca)
+{
+	memset(ca, 0, sizeof(*ca));
+	ca->root_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	ca->inter_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (ca->root_key == NULL || ca->inter_key == NULL)
+		return -1;
+	ca->root = make_ca(ca->root_key, "Test Root", NULL, ca->root_key);
+	if (ca->root == NULL)
+		return -1;
+	ca->inter = make_ca(ca->inter_key, "Test Intermediate", ca->root,
+	    ca->root_key);
+	return ca->inter == NULL ? -1 : 0;
+}
+
+void
+tl_ca_free(struct tl_ca *ca)
+{
+	X509_free(ca->root);
+	X509_free(ca->inter);
+	EVP_PKEY_free(ca->root_key);
+	EVP_PKEY_free(ca->inter_key);
+	memset(ca, 0, sizeof(*ca));
+}
+
+static const char *const ku_words[] = {
+	"digitalSignature", "nonRepudiation", "keyEncipherment",
+	"dataEncipherment", "keyAgreement", "keyCertSign", "cRLSign",
+};
+
+X509 *
+tl_issue(const struct tl_ca *ca, EVP_PKEY *pub, const char *cn, long from,
+    long to, const char *eku, unsigned ku)
+{
+	X509 *x = make_cert(pub, cn, ca->inter, from, to);
+	char kus[200] = "critical";
+	size_t i;
+
+	for (i = 0; i < 7; i++)
+		if (ku & (0x80u >> i))
+			snprintf(kus + strlen(kus), sizeof(kus) - strlen(kus),
+			    ",%s", ku_words[i]);
+	if (x != NULL && ((ku && !add_ext(x, ca->inter, NID_key_usage, kus)) ||
+	    (eku[0] && !add_ext(x, ca->inter, NID_ext_key_usage, eku)) ||
+	    !X509_sign(x, ca->inter_key, EVP_sha256()))) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
+static int
+p7b_bio(BIO *b, X509 *const *certs, size_t n, int pem)
+{
+	PKCS7 *p7 = PKCS7_new();
+	size_t i;
+	int ok = p7 && PKCS7_set_type(p7, NID_pkcs7_signed) &&
+	    PKCS7_content_new(p7, NID_pkcs7_data) && PKCS7_set_detached(p7, 1);
+
+	for (i = 0; ok && i < n; i++)
+		ok = PKCS7_add_certificate(p7, certs[i]);
+	ok = ok && (pem ? PEM_write_bio_PKCS7(b, p7) : i2d_PKCS7_bio(b, p7));
+	PKCS7_free(p7);
+	return ok;
+}
+
+const char *
+tl_write_certs(const struct tl_env *e, const char *name, int fmt,
+    X509 *const *certs, size_t n)
+{
+	static char path[1024];
+	BIO *b;
+	size_t i;
+	int ok = 1;
+
+	snprintf(path, sizeof(path), "%s/%s", e->dir, name);
+	if ((b = BIO_new_file(path, "wb")) == NULL)
+		return NULL;
+	if (fmt == TL_DER)
+		ok = i2d_X509_bio(b, certs[0]);
+	else if (fmt == TL_P7B || fmt == TL_P7B_PEM)
+		ok = p7b_bio(b, certs, n, fmt == TL_P7B_PEM);
+	else
+		for (i = 0; ok && i < n; i++)
+			ok = PEM_write_bio_X509(b, certs[i]);
+	BIO_free(b);
+	return ok ? path : NULL;
+}
+
+EVP_PKEY *
+tl_token_pub(struct hd_session *s, const struct hd_key *k)
+{
+	CK_OBJECT_HANDLE h;
+	struct hd_err err;
+
+	if (hd_find_by_id(s, CKO_PUBLIC_KEY, k->id, k->id_len, &h, &err) != 1)
+		return NULL;
+	return hd_object_pubkey(s, h);
+}
+
+int
+tl_keygen(struct hd_session *s, int ec, const char *label, struct hd_key *out)
+{
+	struct hd_profile p;
+	struct hd_err err;
+
+	memset(&p, 0, sizeof(p));
+	p.type = ec ? HD_KEY_EC : HD_KEY_RSA;
+	p.bits = 2048;
+	snprintf(p.curve, sizeof(p.curve), "P-256");
+	if (hd_keygen(s, &p, label, NULL, NULL, out, &err) == -1) {
+		fprintf(stderr, "tl_keygen: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
 }

@@ -48,4 +48,35 @@ int tl_spki_sha1(struct evp_pkey_st *pk, unsigned char id[20]);
 const char *tl_write(const struct tl_env *e, const char *name,
     const char *text);
 
+/* ---- certificates: a software test CA issuing for token keys ---------- */
+
+struct x509_st;
+struct evp_pkey_st;
+struct hd_session;
+
+struct tl_ca {
+	struct evp_pkey_st *root_key, *inter_key;
+	struct x509_st *root, *inter;
+};
+
+/* Root "Test Root" and intermediate "Test Intermediate", EC P-256, no
+ * CRL or AIA URLs. */
+int tl_ca_new(struct tl_ca *ca);
+void tl_ca_free(struct tl_ca *ca);
+/* A certificate for pub signed by the intermediate, valid from `from`
+ * to `to` days from now; eku "" for none, else "codeSigning" etc.; ku 0
+ * for no key usage extension. */
+struct x509_st *tl_issue(const struct tl_ca *ca, struct evp_pkey_st *pub,
+    const char *cn, long from, long to, const char *eku, unsigned ku);
+/* Write certs to dir/name as TL_PEM (concatenated), TL_DER (the first),
+ * TL_P7B (PKCS#7 DER) or TL_P7B_PEM; returns a static path. */
+enum { TL_PEM, TL_DER, TL_P7B, TL_P7B_PEM };
+const char *tl_write_certs(const struct tl_env *e, const char *name,
+    int fmt, struct x509_st *const *certs, size_t n);
+/* The public key of token key k (logged-in session s). */
+struct evp_pkey_st *tl_token_pub(struct hd_session *s, const struct hd_key *k);
+/* A key pair on the logged-in token through hd_keygen: RSA-2048 or P-256. */
+int tl_keygen(struct hd_session *s, int ec, const char *label,
+    struct hd_key *out);
+
 #endif

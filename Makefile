@@ -44,7 +44,7 @@ SCR_SRC  = $(wildcard tests/tui/test_*.c)
 SCR_BIN  = $(SCR_SRC:tests/tui/%.c=$(BUILD)/tests/%)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TESTLIB  = $(BUILD)/tests/testlib.o
+TESTLIB  = $(BUILD)/tests/testlib.o $(BUILD)/tests/testca.o
 
 .PHONY: all run check deps install clean unit update-screens bench
 all: $(BUILD)/hsmdesk
@@ -74,6 +74,10 @@ $(BUILD)/fakep11.so: tests/fakep11/fakep11.c
 		-o $@ $< -ldl
 
 $(BUILD)/tests/testlib.o: tests/unit/testlib.c tests/unit/testlib.h $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
+
+$(BUILD)/tests/testca.o: tests/unit/testca.c tests/unit/testca.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
 

@@ -96,6 +96,13 @@ $(BUILD)/tests/test_screens: tests/tui/test_screens.c $(TESTLIB) $(HDRS) \
 		$(LDFLAGS) -o $@ $< $(TESTLIB) $(BUILD)/libhsmdesk-app.a \
 		$(BUILD)/libhsmdesk-core.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
+# make bench's CMS part (tests/bench/cms.sh builds it on demand).
+$(BUILD)/tests/bench_cms: tests/bench/bench_cms.c $(TESTLIB) \
+		$(BUILD)/libhsmdesk-core.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TESTLIB) \
+		$(BUILD)/libhsmdesk-core.a $(LDLIBS)
+
 $(BUILD)/tests/fakep11-selftest: tests/fakep11/selftest.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $(LDFLAGS) $(shell pkg-config --cflags p11-kit-1) \

@@ -46,7 +46,7 @@ SCR_BIN  = $(SCR_SRC:tests/tui/%.c=$(BUILD)/tests/%)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTLIB  = $(BUILD)/tests/testlib.o $(BUILD)/tests/testlib_pe.o \
-	   $(BUILD)/tests/testlib_sign.o
+	   $(BUILD)/tests/testlib_sign.o $(BUILD)/tests/testca.o
 
 .PHONY: all run check deps install clean unit update-screens bench
 all: $(BUILD)/hsmdesk
@@ -89,6 +89,10 @@ $(BUILD)/tests/testlib_sign.o: tests/unit/testlib_sign.c $(HDRS)
 	$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) \
 		-c -o $@ $<
 
+$(BUILD)/tests/testca.o: tests/unit/testca.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) $(BUILD)/libhsmdesk-core.a \
 		$(HDRS)
 	@mkdir -p $(dir $@)
@@ -103,6 +107,13 @@ $(BUILD)/tests/test_screens: tests/tui/test_screens.c $(TESTLIB) $(HDRS) \
 	$(CC) $(CFLAGS) -Itests/unit -Itui $(shell pkg-config --cflags cmocka) \
 		$(LDFLAGS) -o $@ $< $(TESTLIB) $(BUILD)/libhsmdesk-app.a \
 		$(BUILD)/libhsmdesk-core.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# make bench's CMS part (tests/bench/cms.sh builds it on demand).
+$(BUILD)/tests/bench_cms: tests/bench/bench_cms.c $(TESTLIB) \
+		$(BUILD)/libhsmdesk-core.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TESTLIB) \
+		$(BUILD)/libhsmdesk-core.a $(LDLIBS)
 
 $(BUILD)/tests/fakep11-selftest: tests/fakep11/selftest.c
 	@mkdir -p $(dir $@)

@@ -240,3 +240,163 @@ fail:
 	return hd_err_set(err, HD_E_IO, 0, "%s: cannot create directory: %s",
 	    buf, strerror(errno));
 }
+
+/* ---- output written in steps (signatures of large files) -------------- */
+
+static int
+tmp_fail(struct hd_tmpfile *t, const char *what, struct hd_err *err)
+{
+	int e = errno;
+
+	hd_err_set(err, e == ENOMEM ? HD_E_NOMEM : HD_E_IO, 0, "%s: cannot "
+	    "%s: %s", t->path ? t->path : "output", what, strerror(e));
+	hd_err_hint(err, "check free space and permissions; the previous "
+	    "file, if any, is unchanged");
+	hd_tmp_discard(t);
+	return -1;
+}
+
+static int
+tmp_exists(const char *path, int replace, struct hd_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1 || (replace && S_ISREG(st.st_mode)))
+		return 0;
+	hd_err_set(err, HD_E_USAGE, 0, "%s: %s", path, S_ISREG(st.st_mode) ?
+	    "exists already" : "exists and is not a regular file");
+	hd_err_hint(err, "choose another name%s; the existing file is "
+	    "unchanged", S_ISREG(st.st_mode) ?
+	    ", or allow overwriting (--force)" : "");
+	return -1;
+}
+
+/*
+ * Start writing path: a temp file beside it, made now so that a directory
+ * that cannot be written fails before the long work, not after.  Without
+ * replace an existing path is refused now (and again when placing).
+ */
+int
+hd_tmp_create(struct hd_tmpfile *t, const char *path, mode_t mode,
+    int replace, struct hd_err *err)
+{
+	struct stat st;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	t->replace = replace;
+	if (tmp_exists(path, replace, err) == -1)
+		return -1;
+	if ((t->path = strdup(path)) == NULL ||
+	    asprintf(&t->tmp, "%s.XXXXXX", path) == -1) {
+		t->tmp = NULL;
+		errno = ENOMEM;
+		return tmp_fail(t, "write", err);
+	}
+	if ((t->fd = mkostemp(t->tmp, O_CLOEXEC)) == -1) {
+		free(t->tmp);
+		t->tmp = NULL;
+		return tmp_fail(t, "write", err);
+	}
+	if (fchmod(t->fd, mode) == -1 || fstat(t->fd, &st) == -1)
+		return tmp_fail(t, "write", err);
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	return 0;
+}
+
+int
+hd_tmp_write(struct hd_tmpfile *t, const void *data, size_t len,
+    struct hd_err *err)
+{
+	if (write_all(t->fd, data, len) == -1)
+		return tmp_fail(t, "write", err);
+	return 0;
+}
+
+/*
+ * Close the temp file; with sync, fsync it first so that it is complete
+ * on disk.  A batch closes without sync and calls hd_tmp_sync_later for
+ * all of them at the end.
+ */
+int
+hd_tmp_close(struct hd_tmpfile *t, int sync, struct hd_err *err)
+{
+	int fd = t->fd;
+	struct stat st;
+
+	t->fd = -1;
+	if ((sync && fsync(fd) == -1) || fstat(fd, &st) == -1) {
+		close(fd);
+		return tmp_fail(t, "write", err);
+	}
+	t->size = st.st_size;
+	t->mtime = st.st_mtim;
+	if (close(fd) == -1)
+		return tmp_fail(t, "write", err);
+	return 0;
+}
+
+/* fsync a temp file closed earlier, making sure it is still ours. */
+int
+hd_tmp_sync_later(struct hd_tmpfile *t, struct hd_err *err)
+{
+	struct stat st;
+	int fd = open(t->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc;
+
+	if (fd == -1)
+		return tmp_fail(t, "write", err);
+	/* inode numbers are reused at once: the size and mtime too */
+	if (fstat(fd, &st) == -1 || st.st_dev != t->dev ||
+	    st.st_ino != t->ino || st.st_size != t->size ||
+	    st.st_mtim.tv_sec != t->mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != t->mtime.tv_nsec) {
+		close(fd);
+		hd_err_set(err, HD_E_IO, 0, "%s: its temporary file %s was "
+		    "replaced by another program", t->path, t->tmp);
+		free(t->tmp);	/* not ours to remove */
+		t->tmp = NULL;
+		hd_tmp_discard(t);
+		return -1;
+	}
+	rc = fsync(fd);
+	close(fd);
+	return rc == -1 ? tmp_fail(t, "write", err) : 0;
+}
+
+/* Rename the (synced) temp file into place; dirsync: fsync the directory
+ * too (a batch does that once per directory instead).  Frees t. */
+int
+hd_tmp_place(struct hd_tmpfile *t, int dirsync, struct hd_err *err)
+{
+	if (place(t->tmp, t->path, t->replace) == -1) {
+		if (errno != EEXIST)
+			return tmp_fail(t, "rename the new file into place",
+			    err);
+		hd_err_set(err, HD_E_USAGE, 0, "%s: exists already", t->path);
+		hd_err_hint(err, "another program made it meanwhile; it is "
+		    "unchanged");
+		hd_tmp_discard(t);
+		return -1;
+	}
+	free(t->tmp);
+	t->tmp = NULL;
+	if (dirsync)
+		(void)hd_fsync_dir(t->path);
+	hd_tmp_discard(t);
+	return 0;
+}
+
+/* Remove the temp file, if any, and free t; the target is untouched. */
+void
+hd_tmp_discard(struct hd_tmpfile *t)
+{
+	if (t->fd != -1)
+		close(t->fd);
+	t->fd = -1;
+	if (t->tmp != NULL)
+		unlink(t->tmp);
+	free(t->tmp);
+	free(t->path);
+	t->tmp = t->path = NULL;
+}

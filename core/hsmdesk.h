@@ -35,6 +35,8 @@ enum hd_code {
 	HD_E_NOMEM,
 	HD_E_CANCELLED,		/* the operator cancelled (Ctrl-C, Esc) */
 	HD_E_INTERNAL,
+	HD_E_BAD_SIG,		/* a signature does not verify */
+	HD_E_UNTRUSTED,		/* a valid signature without a trusted chain */
 	HD_E__COUNT
 };
 
@@ -141,6 +143,7 @@ int hd_token_state_words(const struct hd_token_info *ti, char *buf,
 /* ---- login and PIN management (login.c, pinmgmt.c) --------------------- */
 
 int hd_login(struct hd_session *s, struct hd_pin *pin, struct hd_err *err);
+/* Close every hd_sign first: the keys they hold are gone after it. */
 int hd_logout(struct hd_session *s, struct hd_err *err);
 int hd_logged_in(const struct hd_session *s);
 int hd_pin_check_len(const struct hd_token_info *ti, const struct hd_pin *pin,
@@ -460,5 +463,96 @@ int hd_cert_accept(struct hd_session *s, const char *path,
     const struct hd_accept_opts *o, struct hd_accept *out,
     struct hd_err *err);
 void hd_accept_free(struct hd_accept *a);
+
+/* ---- detached CMS signatures (cms_sign.c, cms_verify.c) ----------------- */
+
+/*
+ * Signing many files with one key: hd_sign_open once (the key is looked up
+ * once), hd_sign_file per file, hd_sign_close.  The certificate is DER or
+ * PEM; the chain, optional, is a PEM bundle or concatenated DER
+ * certificates, all added to each signature.  The session must be logged in.
+ */
+struct hd_sign;
+
+struct hd_sign_opts {
+	const char *md;		/* "sha256" (NULL), "sha384", "sha512" */
+	int pss;		/* RSA-PSS (RFC 4056) instead of PKCS#1 v1.5 */
+	int replace;		/* an existing output may be replaced (only
+				 * once the new one is complete) */
+	int defer;		/* batch: outputs are fsynced and renamed
+				 * into place by hd_sign_commit */
+};
+
+/* What hd_sign_open settled on, for the operator. */
+struct hd_sign_info {
+	char subject[1024];	/* the signer certificate's */
+	char sha1[41];		/* its SHA-1 thumbprint, upper-case hex */
+	char md[8];		/* "sha256", ... */
+	char alg[32];		/* "RSA PKCS#1 v1.5", "RSA-PSS", "ECDSA" */
+	char mechanism[24];	/* "CKM_RSA_PKCS_PSS", ... on the token */
+};
+
+struct hd_sign_result {
+	char out[4096];		/* the signature file */
+	uint64_t size;		/* bytes signed */
+	char digest[129];	/* the file's digest, lower-case hex */
+	size_t sig_len;		/* bytes of DER written */
+};
+
+int hd_sign_open(struct hd_session *s, const struct hd_key *k,
+    const unsigned char *cert, size_t cert_len, const unsigned char *chain,
+    size_t chain_len, const struct hd_sign_opts *opts, struct hd_sign **out,
+    struct hd_err *err);
+void hd_sign_info(const struct hd_sign *g, struct hd_sign_info *info);
+int hd_sign_file(struct hd_sign *g, const char *in, const char *out,
+    hd_progress_fn progress, void *arg, struct hd_sign_result *res,
+    struct hd_err *err);
+int hd_sign_commit(struct hd_sign *g, struct hd_err *err);
+void hd_sign_close(struct hd_sign *g);
+int hd_sign_out_path(const char *in, char *buf, size_t len);
+
+/* Verification: each check below, in this order; the first that fails is
+ * the verdict.  Chains are checked at the current time. */
+enum hd_verdict {
+	HD_V_GOOD = 0,
+	HD_V_NOT_CMS,		/* the signature file is something else */
+	HD_V_CORRUPT,		/* a damaged CMS signature */
+	HD_V_NOT_DETACHED,	/* a CMS signature carrying its content */
+	HD_V_BAD_SIGNATURE,	/* the signed attributes do not verify */
+	HD_V_CONTENT_CHANGED,	/* the data is not what was signed */
+	HD_V_UNTRUSTED,		/* no chain to a trusted root */
+	HD_V_EXPIRED,		/* a certificate is outside its validity */
+	HD_V_USAGE,		/* key usage or EKU does not allow signing */
+	HD_V_ERROR,		/* the checks could not run (see the error) */
+	HD_V__COUNT
+};
+
+struct hd_verify_opts {
+	const char *cafile;	/* trusted roots (PEM); NULL: the system's */
+	int any_eku;		/* accept any extended key usage */
+	hd_progress_fn progress;	/* over the data file; may be NULL */
+	void *arg;
+};
+
+/* Each check: 1 passed, 0 failed, -1 not reached. */
+struct hd_verify_result {
+	enum hd_verdict verdict;
+	int signature_ok, content_ok, chain_ok, usage_ok;
+	int nsigners;
+	char subject[1024];	/* the signer's, "" if not found */
+	char issuer[1024];
+	char sha1[41];		/* signer thumbprint, upper-case hex */
+	char not_after[32];	/* "2026-01-31T12:00:00Z" */
+	char signing_time[32];	/* the signed attribute; "" if absent */
+	char md[16];		/* digest algorithm, "sha256" */
+	char alg[32];		/* "RSA PKCS#1 v1.5", "RSA-PSS", "ECDSA" */
+	char chain[1024];	/* the chain or why there is none, in words */
+	uint64_t size;		/* bytes of data hashed */
+};
+
+int hd_verify_file(const char *data, const char *sig,
+    const struct hd_verify_opts *opts, struct hd_verify_result *res,
+    struct hd_err *err);
+const char *hd_verdict_name(enum hd_verdict v);
 
 #endif

@@ -86,6 +86,53 @@ struct evp_pkey_st *hd_signer_pkey(struct hd_signer *g);
 void hd_signer_close(struct hd_signer *g);
 void hd_signer_release(struct hd_session *s);
 
+/* sign_mech.c: the token mechanism behind a signature */
+enum hd_sigmech {
+	HD_SIG_RSA_PKCS,	/* CKM_RSA_PKCS: PKCS#1 v1.5 */
+	HD_SIG_RSA_PSS,		/* CKM_RSA_PKCS_PSS */
+	HD_SIG_RSA_PSS_RAW,	/* PSS padded by OpenSSL, CKM_RSA_X_509 */
+	HD_SIG_ECDSA,		/* CKM_ECDSA */
+};
+int hd_sigmech_choose(struct hd_session *s, const struct hd_key *k, int pss,
+    enum hd_sigmech *out, struct hd_err *err);
+int hd_sigmech_apply(struct evp_pkey_st *pk, enum hd_sigmech m,
+    struct hd_err *err);
+const char *hd_sigmech_name(enum hd_sigmech m);
+
+/* stream.c: a file fed to a BIO chain, refusing one that changes */
+#include <sys/stat.h>
+struct bio_st;
+struct hd_stream {
+	const char *path;
+	int fd;
+	struct stat st;		/* at open */
+};
+int hd_stream_open(struct hd_stream *f, const char *path,
+    struct hd_err *err);
+uint64_t hd_stream_size(const struct hd_stream *f);
+int hd_stream_feed(struct hd_stream *f, struct bio_st *sink,
+    unsigned char *buf, size_t len, hd_progress_fn progress, void *arg,
+    const char *doing, struct hd_err *err);
+void hd_stream_close(struct hd_stream *f);
+#define HD_STREAM_CHUNK (1024 * 1024)
+
+/* cms_sign.c: for core callers that hold OpenSSL objects already (the
+ * certificate store); cert and chain are only read */
+struct x509_st;
+struct stack_st_X509;
+int hd_sign_open_x509(struct hd_session *s, const struct hd_key *k,
+    struct x509_st *cert, struct stack_st_X509 *chain,
+    const struct hd_sign_opts *opts, struct hd_sign **out,
+    struct hd_err *err);
+
+/* cms_verify.c: a certificate's SHA-1 thumbprint (40 upper-case hex
+ * digits) and a name as one line, "C=US, O=..., CN=..." */
+struct X509_name_st;
+int hd_cms_thumbprint(const struct x509_st *x, char out[41]);
+void hd_cms_name(const struct X509_name_st *n, char *buf, size_t len);
+struct asn1_string_st;
+void hd_cms_time(const struct asn1_string_st *t, char *buf, size_t len);
+
 /* uri.c: RFC 7512 token matching */
 int hd_uri_match(const char *uri, const struct hd_token_info *ti,
     struct hd_err *err);

@@ -125,7 +125,13 @@ out:
 	return rc;
 }
 
-/* Log out and close the session; a token already gone is not an error. */
+/*
+ * Log out and close the session; a token already gone is not an error.
+ * libp11's slot list goes too: the token gives private objects new
+ * handles at the next login (SoftHSM2 does), and libp11 would keep
+ * signing with the old ones (CKR_OBJECT_HANDLE_INVALID).  So no signer
+ * (hd_sign, CSR) may be open across a logout.
+ */
 int
 hd_logout(struct hd_session *s, struct hd_err *err)
 {
@@ -135,6 +141,7 @@ hd_logout(struct hd_session *s, struct hd_err *err)
 	if (s->sh != 0 && s->logged_in)
 		rv = s->fl->C_Logout(s->sh);
 	hd_session_close(s);
+	hd_signer_release(s);
 	if (rv != CKR_OK && rv != CKR_USER_NOT_LOGGED_IN &&
 	    rv != CKR_SESSION_HANDLE_INVALID && rv != CKR_SESSION_CLOSED &&
 	    rv != CKR_DEVICE_REMOVED && rv != CKR_TOKEN_NOT_PRESENT)

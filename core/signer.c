@@ -9,8 +9,9 @@
  * list after each signature would close the core's own session and log
  * the token out (found by the sign-device-error e2e test, when deleting
  * the new key after a failed CSR signature found no session).  So libp11's
- * slot list lives as long as the hd_session: taken at the first signature
- * and released by hd_close.
+ * slot list lives as long as the login: taken at the first signature and
+ * released by hd_logout (the next login gives the keys new handles) or
+ * hd_close.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -41,7 +41,7 @@ enum fault {
     DEVICE_REMOVED_AFTER, SLOW_LOGIN,
     KEYGEN_TEMPLATE_INCONSISTENT, KEYGEN_ATTRIBUTE_INVALID, KEYGEN_HALF,
     KEY_EXTRACTABLE, SETATTR_UNSUPPORTED, EC_POINT_RAW, SIGN_DEVICE_ERROR,
-    CERT_REFUSED, SLOW_KEYGEN, N_FAULTS
+    CERT_REFUSED, SLOW_KEYGEN, NO_RSA_PSS, NO_RAW_RSA, N_FAULTS
 };
 
 static const struct {
@@ -63,6 +63,8 @@ static const struct {
     [SIGN_DEVICE_ERROR]    = { "sign-device-error", 0 },
     [CERT_REFUSED]         = { "cert-refused", 0 },
     [SLOW_KEYGEN]          = { "slow-keygen", 1 },
+    [NO_RSA_PSS]           = { "no-rsa-pss", 0 },
+    [NO_RAW_RSA]           = { "no-raw-rsa", 0 },
 };
 
 struct config {
@@ -176,14 +178,15 @@ static CK_RV parse_faults(const char *spec, struct config *cfg)
     X(GetAttributeValue, SIG_TEMPLATE) \
     X(SetAttributeValue, SIG_TEMPLATE) \
     X(Sign, SIG_IN_OUT) X(SignFinal, SIG_OUT) \
+    X(GetMechanismList, (CK_SLOT_ID s, CK_MECHANISM_TYPE_PTR l, CK_ULONG_PTR c), (s, l, c)) \
+    X(GetMechanismInfo, (CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PTR i), (s, t, i)) \
+    X(SignInit, SIG_MECH_KEY) \
     X(GenerateKeyPair, (ARG_S, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pc, \
                         CK_ATTRIBUTE_PTR vt, CK_ULONG vc, CK_OBJECT_HANDLE_PTR pk, \
                         CK_OBJECT_HANDLE_PTR vk), (s, m, pt, pc, vt, vc, pk, vk))
 
 #define FORWARDED_FUNCS(X) \
     X(WaitForSlotEvent, (CK_FLAGS f, CK_SLOT_ID_PTR s, CK_VOID_PTR r), (f, s, r)) \
-    X(GetMechanismList, (CK_SLOT_ID s, CK_MECHANISM_TYPE_PTR l, CK_ULONG_PTR c), (s, l, c)) \
-    X(GetMechanismInfo, (CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PTR i), (s, t, i)) \
     X(InitToken, (CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG l, CK_UTF8CHAR_PTR lb), (s, p, l, lb)) \
     X(OpenSession, (CK_SLOT_ID sl, CK_FLAGS f, CK_VOID_PTR a, CK_NOTIFY n, \
                     CK_SESSION_HANDLE_PTR s), (sl, f, a, n, s)) \
@@ -207,7 +210,7 @@ static CK_RV parse_faults(const char *spec, struct config *cfg)
     X(Digest, SIG_IN_OUT) X(DigestUpdate, SIG_IN) \
     X(DigestKey, (ARG_S, CK_OBJECT_HANDLE k), (s, k)) \
     X(DigestFinal, SIG_OUT) \
-    X(SignInit, SIG_MECH_KEY) X(SignUpdate, SIG_IN) \
+    X(SignUpdate, SIG_IN) \
     X(SignRecoverInit, SIG_MECH_KEY) X(SignRecover, SIG_IN_OUT) \
     X(VerifyInit, SIG_MECH_KEY) \
     X(Verify, (ARG_S, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR g, CK_ULONG gl), (s, d, dl, g, gl)) \
@@ -752,6 +755,76 @@ static CK_RV fk_SignFinal(CK_SESSION_HANDLE s, CK_BYTE_PTR sig, CK_ULONG_PTR sig
     if (on(SIGN_DEVICE_ERROR))
         return sign_and_discard(s, NULL, 0, 1);
     return st.real.C_SignFinal(s, sig, sig_len);
+}
+
+/* no-rsa-pss / no-raw-rsa: the token "lacks" RSA-PSS (every *_RSA_PKCS_PSS)
+ * or raw RSA (CKM_RSA_X_509), as many HSMs do. */
+static int hidden(CK_MECHANISM_TYPE m)
+{
+    int pss = m == CKM_RSA_PKCS_PSS || m == CKM_SHA1_RSA_PKCS_PSS ||
+              m == CKM_SHA224_RSA_PKCS_PSS || m == CKM_SHA256_RSA_PKCS_PSS ||
+              m == CKM_SHA384_RSA_PKCS_PSS || m == CKM_SHA512_RSA_PKCS_PSS;
+
+    return (on(NO_RSA_PSS) && pss) || (on(NO_RAW_RSA) && m == CKM_RSA_X_509);
+}
+
+static CK_RV fk_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
+{
+    CK_MECHANISM_TYPE_PTR all;
+    CK_ULONG n = 0, k = 0;
+    int gone;
+    CK_RV rv = enter(&gone);
+
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    if (!on(NO_RSA_PSS) && !on(NO_RAW_RSA))
+        return st.real.C_GetMechanismList(slot, list, count);
+    if (!count)
+        return CKR_ARGUMENTS_BAD;
+    if ((rv = st.real.C_GetMechanismList(slot, NULL, &n)) != CKR_OK)
+        return rv;
+    if (!(all = calloc(n ? n : 1, sizeof *all)))
+        return CKR_HOST_MEMORY;
+    if ((rv = st.real.C_GetMechanismList(slot, all, &n)) == CKR_OK) {
+        for (CK_ULONG i = 0; i < n; i++)
+            if (!hidden(all[i]))
+                all[k++] = all[i];
+        if (list && *count < k)
+            rv = CKR_BUFFER_TOO_SMALL;
+        else if (list)
+            memcpy(list, all, k * sizeof *all);
+        *count = k;
+    }
+    free(all);
+    return rv;
+}
+
+static CK_RV fk_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE m, CK_MECHANISM_INFO_PTR info)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    if (hidden(m))
+        return CKR_MECHANISM_INVALID;
+    return st.real.C_GetMechanismInfo(slot, m, info);
+}
+
+static CK_RV fk_SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
+{
+    int gone;
+    CK_RV rv = enter(&gone);
+    if (rv != CKR_OK)
+        return rv;
+    if (gone)
+        return CKR_DEVICE_REMOVED;
+    if (m && hidden(m->mechanism))
+        return CKR_MECHANISM_INVALID;
+    return st.real.C_SignInit(s, m, key);
 }
 
 /* ---- plain forwarding and the exported symbols ---------------------------- */

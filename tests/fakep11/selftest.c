@@ -806,6 +806,61 @@ static void test_sign_device_error(void)
     stop();
 }
 
+static int mech_listed(CK_MECHANISM_TYPE m)
+{
+    CK_MECHANISM_TYPE l[512];
+    CK_ULONG n = 0, want = 0;
+
+    if (f->C_GetMechanismList(slot, NULL, &want) != CKR_OK)
+        return -1;
+    n = sizeof l / sizeof l[0];
+    if (f->C_GetMechanismList(slot, l, &n) != CKR_OK || n != want)
+        return -1;
+    for (CK_ULONG i = 0; i < n; i++)
+        if (l[i] == m)
+            return 1;
+    return 0;
+}
+
+/* no-rsa-pss, no-raw-rsa: mechanisms gone from the list, the info and
+ * C_SignInit; the others still there. */
+static void test_mech_hidden(const char *fault, CK_MECHANISM_TYPE gone, CK_MECHANISM_TYPE kept)
+{
+    CK_RSA_PKCS_PSS_PARAMS pss = { CKM_SHA256, CKG_MGF1_SHA256, 32 };
+    CK_MECHANISM m = { gone, NULL, 0 }, k = { kept, NULL, 0 };
+    CK_MECHANISM_INFO mi;
+    CK_SESSION_HANDLE s;
+    CK_OBJECT_HANDLE rsa;
+
+    check_rv(start(fault), CKR_OK, fault);
+    check(mech_listed(gone) == 0, "%s: 0x%lx not in C_GetMechanismList", fault,
+          (unsigned long)gone);
+    check(mech_listed(kept) == 1, "%s: 0x%lx still listed", fault, (unsigned long)kept);
+    check_rv(f->C_GetMechanismInfo(slot, gone, &mi), CKR_MECHANISM_INVALID,
+             "no-*: C_GetMechanismInfo of a hidden mechanism");
+    if (kept == CKM_RSA_PKCS_PSS) {
+        k.pParameter = &pss;
+        k.ulParameterLen = sizeof pss;
+    }
+    s = user_session(fault);
+    rsa = gen_session_rsa(s);
+    check_rv(f->C_SignInit(s, &m, rsa), CKR_MECHANISM_INVALID, "no-*: C_SignInit refused");
+    check_rv(f->C_SignInit(s, &k, rsa), CKR_OK, "no-*: C_SignInit of another forwarded");
+    end_session(s);
+    stop();
+}
+
+static void test_mech_faults(void)
+{
+    check_rv(start(NULL), CKR_OK, "no fault");
+    check(mech_listed(CKM_RSA_PKCS_PSS) == 1 && mech_listed(CKM_RSA_X_509) == 1,
+          "without faults SoftHSM2 lists CKM_RSA_PKCS_PSS and CKM_RSA_X_509");
+    stop();
+    test_mech_hidden("no-rsa-pss", CKM_RSA_PKCS_PSS, CKM_RSA_X_509);
+    test_mech_hidden("no-raw-rsa", CKM_RSA_X_509, CKM_RSA_PKCS_PSS);
+    test_mech_hidden("no-rsa-pss,no-raw-rsa", CKM_SHA256_RSA_PKCS_PSS, CKM_RSA_PKCS);
+}
+
 static void test_cert_refused(void)
 {
     static CK_OBJECT_CLASS data_cls = CKO_DATA;
@@ -882,6 +937,7 @@ static void test_object_faults(void)
     test_ec_point_raw();
     test_sign_device_error();
     test_cert_refused();
+    test_mech_faults();
     test_attr_faults_combined();
     test_keys_delete();
 }

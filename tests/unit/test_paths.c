@@ -1,6 +1,6 @@
 /*
  * core/paths.c (XDG directories, the embedded SoftHSM2 store) and
- * core/fileio.c (atomic writes, mkdir -p).
+ * core/fileio.c (atomic writes, output in steps, mkdir -p).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -458,6 +458,88 @@ test_mkdirs_reports_the_component_that_failed(void **state)
 	assert_string_equal(err.msg, want);
 }
 
+/* ---- output in steps (hd_tmp_*) ------------------------------------------ */
+
+static void
+test_tmp_nothing_visible_until_placed(void **state)
+{
+	struct tl_env *e = *state;
+	struct hd_tmpfile t;
+	struct hd_err err;
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s", at(e, "sig.p7s"));
+	assert_int_equal(hd_tmp_create(&t, path, 0644, 0, &err), 0);
+	assert_int_equal(hd_tmp_write(&t, "DER", 3, &err), 0);
+	assert_int_equal(hd_tmp_close(&t, 1, &err), 0);
+	assert_int_equal(count_prefixed(e->dir, "sig.p7s."), 1);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(hd_tmp_place(&t, 1, &err), 0);
+	assert_string_equal(slurp(path), "DER");
+	assert_int_equal(mode_of(path), 0644);
+	assert_int_equal(count_prefixed(e->dir, "sig.p7s"), 1);
+	assert_null(t.tmp);
+}
+
+static void
+test_tmp_existing_target_refused_before_writing(void **state)
+{
+	struct tl_env *e = *state;
+	struct hd_tmpfile t;
+	struct hd_err err;
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s", tl_write(e, "old.p7s", "old"));
+	assert_int_equal(hd_tmp_create(&t, path, 0644, 0, &err), -1);
+	assert_int_equal(err.code, HD_E_USAGE);
+	assert_non_null(strstr(err.msg, "exists already"));
+	assert_int_equal(count_prefixed(e->dir, "old.p7s"), 1);
+
+	/* with replace, the old file stays until the new one is placed */
+	assert_int_equal(hd_tmp_create(&t, path, 0644, 1, &err), 0);
+	assert_int_equal(hd_tmp_write(&t, "new", 3, &err), 0);
+	assert_string_equal(slurp(path), "old");
+	hd_tmp_discard(&t);
+	assert_string_equal(slurp(path), "old");
+	assert_int_equal(count_prefixed(e->dir, "old.p7s"), 1);
+
+	/* a directory is never replaced */
+	snprintf(path, sizeof(path), "%s", at(e, "adir"));
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(hd_tmp_create(&t, path, 0644, 1, &err), -1);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+}
+
+/* A batch closes without fsync and syncs later; a temp file swapped
+ * meanwhile is not ours to sync, place or remove. */
+static void
+test_tmp_sync_later_checks_it_is_still_ours(void **state)
+{
+	struct tl_env *e = *state;
+	struct hd_tmpfile t, u;
+	struct hd_err err;
+	char path[1024], swapped[1024];
+
+	snprintf(path, sizeof(path), "%s", at(e, "a.p7s"));
+	assert_int_equal(hd_tmp_create(&t, path, 0644, 0, &err), 0);
+	assert_int_equal(hd_tmp_write(&t, "A", 1, &err), 0);
+	assert_int_equal(hd_tmp_close(&t, 0, &err), 0);
+	assert_int_equal(hd_tmp_sync_later(&t, &err), 0);
+	assert_int_equal(hd_tmp_place(&t, 1, &err), 0);
+	assert_string_equal(slurp(path), "A");
+
+	snprintf(path, sizeof(path), "%s", at(e, "b.p7s"));
+	assert_int_equal(hd_tmp_create(&u, path, 0644, 0, &err), 0);
+	assert_int_equal(hd_tmp_close(&u, 0, &err), 0);
+	snprintf(swapped, sizeof(swapped), "%s", u.tmp);
+	assert_int_equal(unlink(swapped), 0);
+	tl_write(e, swapped + strlen(e->dir) + 1, "not ours");
+	assert_int_equal(hd_tmp_sync_later(&u, &err), -1);
+	assert_non_null(strstr(err.msg, "replaced by another program"));
+	assert_string_equal(slurp(swapped), "not ours");
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -485,6 +567,9 @@ main(void)
 		T(test_write_atomic_over_a_directory_removes_its_temp_file),
 		T(test_mkdirs_creates_parents_with_mode),
 		T(test_mkdirs_reports_the_component_that_failed),
+		T(test_tmp_nothing_visible_until_placed),
+		T(test_tmp_existing_target_refused_before_writing),
+		T(test_tmp_sync_later_checks_it_is_still_ours),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * and login alone.  libp11 0.4.12 closes every session of a slot when it
  * releases its slot list; before the fix, each CSR logged the token out,
  * so a key whose CSR failed could not be deleted, and a second signature
- * under "one login" needed another.
+ * under "one login" needed another.  And after a logout its cached keys
+ * carry stale object handles.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,11 +97,47 @@ test_two_csrs_one_login(void **state)
 	hd_close(s);
 }
 
+/*
+ * Logging out and in again within one session (the TUI's idle logout)
+ * gives the token's private objects new handles (SoftHSM2 does): libp11's
+ * cached keys must not be used with the old ones.
+ */
+static void
+test_csr_after_logout_and_login_again(void **state)
+{
+	static struct hd_profile p;
+	struct hd_err err;
+	struct hd_session *s = hd_open(tl_softhsm(), &err);
+	struct hd_pin *pin = tl_pin(TL_PIN);
+	struct hd_key k;
+	struct hd_csr c1, c2;
+
+	(void)state;
+	profile(&p);
+	assert_non_null(s);
+	assert_int_equal(hd_token_select(s, "sg", &err), 0);
+	assert_int_equal(hd_login(s, pin, &err), 0);
+	assert_int_equal(hd_keygen(s, &p, "relogin", NULL, NULL, &k, &err), 0);
+	assert_int_equal(hd_csr_make(s, &p, &k, &c1, &err), 0);
+	assert_int_equal(hd_logout(s, &err), 0);
+	hd_pin_free(pin);
+	pin = tl_pin(TL_PIN);
+	assert_int_equal(hd_login(s, pin, &err), 0);
+	if (hd_csr_make(s, &p, &k, &c2, &err) == -1)
+		fail_msg("CSR after login again: %s (%s)", err.msg, err.ossl);
+	assert_logged_in(s);
+	hd_csr_free(&c1);
+	hd_csr_free(&c2);
+	hd_pin_free(pin);
+	hd_close(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_csrs_one_login),
+		cmocka_unit_test(test_csr_after_logout_and_login_again),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

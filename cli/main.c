@@ -27,9 +27,9 @@ static const struct verb verbs[] = {
 	{ "profile", "profile list [--json] | show NAME | convert FILE.inf",
 	  cmd_profile, OPT_JSON, 2 },
 	{ "request", "request --profile NAME|--inf FILE.inf [--subject DN] "
-	  "[--san NAME]...\n           [--label L] [--key L|--id HEX] "
-	  "[--allow-exportable] --out FILE [--der]\n           [--force] "
-	  "[--pin SRC]", cmd_request, OPT_PROFILE | OPT_INF | OPT_SUBJECT |
+	  "[--san NAME]... [--label L] [--key L|--id HEX] "
+	  "[--allow-exportable] --out FILE [--der] [--force] [--pin SRC]",
+	  cmd_request, OPT_PROFILE | OPT_INF | OPT_SUBJECT |
 	  OPT_SAN | OPT_LABEL | OPT_KEY | OPT_ID | OPT_ALLOW_EXPORTABLE |
 	  OPT_OUT | OPT_DER | OPT_FORCE | OPT_PIN, 0 },
 	{ "accept", "accept CERT [--trust-root SHA256] [--pin SRC]",
@@ -44,6 +44,33 @@ static const struct verb verbs[] = {
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
+
+/* One verb's usage, wrapped at blanks to fit 80 columns; the table keeps
+ * each on one line so that usage errors stay one line too. */
+static void
+usage_line(FILE *f, const char *u)
+{
+	const char *p = u, *brk;
+	int indent = 2, width = 78 - 2;
+
+	while (strlen(p) > (size_t)width) {
+		/* before an option's bracket if there is one, so that
+		 * "[--pin SRC]" stays whole */
+		for (brk = p + width; brk > p && !(brk[0] == ' ' &&
+		    brk[1] == '['); brk--)
+			;
+		if (brk == p)
+			for (brk = p + width; brk > p && *brk != ' '; brk--)
+				;
+		if (brk == p)
+			break;
+		fprintf(f, "%*s%.*s\n", indent, "", (int)(brk - p), p);
+		p = brk + 1;
+		indent = 6;
+		width = 78 - 6;
+	}
+	fprintf(f, "%*s%s\n", indent, "", p);
+}
 
 static void
 usage(FILE *f)
@@ -61,7 +88,7 @@ usage(FILE *f)
 	    "  --json  -q, --quiet  -v, --verbose  --version  --help\n\n"
 	    "COMMANDS\n");
 	for (i = 0; i < NVERBS; i++)
-		fprintf(f, "  %s\n", verbs[i].usage);
+		usage_line(f, verbs[i].usage);
 	fprintf(f, "\nExit status: 0 ok, 1 the operation failed, 2 bad usage "
 	    "or input.\nSee hsmdesk(1).\n");
 }

@@ -74,6 +74,7 @@ int cli_fail(const struct hd_err *err);
 int cli_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 int cli_open(struct cli *c, int uninit, struct hd_err *err);
+int cli_login(struct cli *c, struct hd_pin *pin, struct hd_err *err);
 
 /* pinsrc.c */
 int pin_source_check(char *src, const char *opt);

@@ -39,16 +39,9 @@ thumbs_check(const struct cli *c, struct hd_err *err)
 static int
 login(struct cli *c, int always, struct hd_pin *pin, struct hd_err *err)
 {
-	char prompt[96];
-
 	if (!always && c->pin_src == NULL)
 		return 0;
-	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
-	    hd_token_label(c->s));
-	if (pin_get(c, c->pin_src, "--pin", prompt, 0, pin, err) == -1 ||
-	    hd_login(c->s, pin, err) == -1)
-		return -1;
-	return 0;
+	return cli_login(c, pin, err);
 }
 
 /* ---- accept ------------------------------------------------------------ */

@@ -139,7 +139,7 @@ cmd_delete_key(struct cli *c)
 	struct hd_pin *pin = hd_pin_new();
 	struct hd_err err, e2;
 	struct hd_key k;
-	char prompt[96], id[129];
+	char id[129];
 	int rc;
 
 	if ((c->label == NULL) == (c->id == NULL)) {
@@ -157,10 +157,7 @@ cmd_delete_key(struct cli *c)
 		    .msg = "out of memory" });
 	if (cli_open(c, 0, &err) == -1)
 		goto fail;
-	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
-	    hd_token_label(c->s));
-	if (pin_get(c, c->pin_src, "--pin", prompt, 0, pin, &err) == -1 ||
-	    hd_login(c->s, pin, &err) == -1)
+	if (cli_login(c, pin, &err) == -1)
 		goto fail;
 	rc = hd_key_find(c->s, c->label, c->id, &k, &err);
 	if (rc == 0)

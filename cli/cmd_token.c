@@ -148,7 +148,6 @@ cmd_keys(struct cli *c)
 	struct hd_pin *pin = hd_pin_new();
 	struct hd_key *keys = NULL;
 	size_t n = 0;
-	char prompt[96];
 	int rc;
 
 	if (pin == NULL)
@@ -156,10 +155,7 @@ cmd_keys(struct cli *c)
 		    .msg = "out of memory" });
 	if (cli_open(c, 0, &err) == -1)
 		goto fail;
-	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
-	    hd_token_label(c->s));
-	if (pin_get(c, c->pin_src, "--pin", prompt, 0, pin, &err) == -1 ||
-	    hd_login(c->s, pin, &err) == -1)
+	if (cli_login(c, pin, &err) == -1)
 		goto fail;
 	rc = hd_keys(c->s, &keys, &n, &err);
 	hd_logout(c->s, &e2);		/* logout before anything is shown */

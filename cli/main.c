@@ -146,6 +146,19 @@ cli_open(struct cli *c, int uninit, struct hd_err *err)
 	return hd_token_select(c->s, tok, err);
 }
 
+/* The user PIN from --pin (or the terminal), then the login. */
+int
+cli_login(struct cli *c, struct hd_pin *pin, struct hd_err *err)
+{
+	char prompt[96];
+
+	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
+	    hd_token_label(c->s));
+	if (pin_get(c, c->pin_src, "--pin", prompt, 0, pin, err) == -1)
+		return -1;
+	return hd_login(c->s, pin, err);
+}
+
 int
 main(int argc, char *argv[])
 {

@@ -684,6 +684,100 @@ t_wizard_cancel() {
 	tui_check "F10 with a key pair whose CSR was never saved: deleted, said on stderr; the token is empty"
 }
 
+# ---- Sign files -------------------------------------------------------------------
+
+# openssl for fixtures; aborts the test if it fails.
+_ossl() {
+	timeout 60 openssl "$@" </dev/null >"$T_DIR/.ossl" 2>&1 ||
+	    t_abort "openssl $* failed: $(cat "$T_DIR/.ossl")"
+}
+
+# Token L with key "signer" (EC P-256, by `hsmdesk request`) and its
+# certificate from a test CA made here (ca/root.pem -> intermediate ->
+# leaf, no CRL or AIA URLs), accepted beside it with `hsmdesk accept`.
+_signer_ready() {
+	store_init_token L "$SO" "$UP"
+	mkdir -p ca
+	cat >ca/ext.cnf <<-'EOF'
+		[root]
+		basicConstraints = critical, CA:TRUE
+		keyUsage = critical, keyCertSign, cRLSign
+		[inter]
+		basicConstraints = critical, CA:TRUE, pathlen:0
+		keyUsage = critical, keyCertSign, cRLSign
+		[codesign]
+		basicConstraints = CA:FALSE
+		keyUsage = critical, digitalSignature
+		extendedKeyUsage = codeSigning
+	EOF
+	_ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout ca/root.key -subj "/CN=E2E Root" -days 3650 \
+	    -config ca/ext.cnf -extensions root -out ca/root.pem
+	_ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout ca/inter.key -subj "/CN=E2E Intermediate" -out ca/inter.csr
+	_ossl x509 -req -in ca/inter.csr -CA ca/root.pem -CAkey ca/root.key \
+	    -CAcreateserial -days 1825 -extfile ca/ext.cnf -extensions inter \
+	    -out ca/inter.pem
+	UP=$UP run_hsmdesk request --profile codesign-ecdsa-p256 \
+	    --subject "C=DE,ST=Berlin,L=Berlin,O=Contoso GmbH,CN=Contoso Release Signing" \
+	    --label signer --out signer.csr --pin env:UP
+	((HD_STATUS == 0)) || t_abort "hsmdesk request failed: $HD_ERR"
+	_ossl x509 -req -in signer.csr -CA ca/inter.pem -CAkey ca/inter.key \
+	    -CAcreateserial -days 365 -extfile ca/ext.cnf -extensions codesign \
+	    -out leaf.pem
+	cat leaf.pem ca/inter.pem ca/root.pem >bundle.pem
+	UP=$UP run_hsmdesk accept bundle.pem --pin env:UP
+	((HD_STATUS == 0)) || t_abort "hsmdesk accept failed: $HD_ERR"
+	mkdir -p dist
+	printf 'release notes\n' >dist/notes.txt
+	head -c 3000000 /dev/urandom >dist/app.tar
+}
+
+t_sign() {
+	local f
+	_signer_ready
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	tui_keys 6
+	wait_title "Log in" || tui_bail "Sign files without a login goes to Log in"
+	tui_type "$UP"
+	tui_keys Enter
+	wait_title "Sign files: choose the certificate" || tui_bail "and comes back after it"
+	wait_for "Contoso Release Signing" || tui_bail "the certificate is listed"
+	tui_type "contoso"
+	tui_keys Enter
+	wait_title "Sign files: choose the files" || tui_bail "Enter takes the certificate"
+	tui_type "dist/*"
+	tui_keys Enter
+	wait_for "2 files marked." || tui_bail "a glob marks both files"
+	tui_keys F4
+	wait_title "Sign files: options" || tui_bail "F4 goes to the options"
+	expect_screen 'CMS +2\.9 MiB +dist/app\.tar' "app.tar is CMS (auto)"
+	tui_keys Enter
+	wait_title "Sign files: confirm" || tui_bail "Enter goes to the confirm"
+	expect_screen 'dist/notes\.txt +dist/notes\.txt\.p7s'
+	tui_keys Enter
+	wait_for "2 of 2 files signed." 60 || tui_bail "both files are signed"
+	expect_screen "✓ CMS +dist/app.tar: dist/app.tar.p7s"
+	# HSMDESK_SIGN_CAPTURE=FILE keeps this screen (the README's capture)
+	[[ -n ${HSMDESK_SIGN_CAPTURE:-} ]] && printf '%s\n' "$TUI_SCREEN" \
+	    >"$HSMDESK_SIGN_CAPTURE"
+	tui_keys v
+	wait_title "Sign files: verify" || tui_bail "v verifies"
+	tui_type "ca/root.pem"
+	tui_keys Enter
+	wait_for "2 of 2 signatures good." 30 || tui_bail "both verify in the TUI"
+	expect_screen "✓ dist/notes.txt: good: signature valid, chain trusted"
+	tui_keys F10
+	expect_tui_exit 0
+	for f in dist/notes.txt dist/app.tar; do
+		openssl cms -verify -binary -inform DER -in "$f.p7s" -content "$f" \
+		    -CAfile ca/root.pem -purpose any -out /dev/null 2>"$T_DIR/.v" ||
+		    fail "openssl cms -verify $f.p7s: $(cat "$T_DIR/.v")"
+	done
+	tui_check "Sign files: login first, certificate, glob, options, confirm, two CMS signatures openssl verifies; verify screen says good"
+}
+
 t_run "tui first run" t_first_run
 t_run "tui login, token & keys" t_login_token
 t_run "tui Ctrl-C" t_ctrl_c
@@ -695,4 +789,5 @@ t_run "tui first frame" t_first_frame
 t_run "tui wizard: generate, save, overwrite, discard" t_wizard
 t_run "tui wizard: RSA-2048, NO_COLOR" t_wizard_rsa
 t_run "tui wizard: cancel while the token works" t_wizard_cancel
+t_run "tui sign files: two files, openssl verifies" t_sign
 e2e_finish

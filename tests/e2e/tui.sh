@@ -778,6 +778,57 @@ t_sign() {
 	tui_check "Sign files: login first, certificate, glob, options, confirm, two CMS signatures openssl verifies; verify screen says good"
 }
 
+# A small PE (mingw) and a text file: auto gives Authenticode and CMS.
+t_sign_pe() {
+	_signer_ready
+	printf 'int main(void) { return 0; }\n' >hello.c
+	timeout 120 x86_64-w64-mingw32-gcc -o dist/hello.exe hello.c \
+	    >"$T_DIR/.cc" 2>&1 || t_abort "mingw: $(cat "$T_DIR/.cc")"
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	_tui_login || tui_bail "the user PIN logs in"
+	tui_keys 6
+	wait_title "Sign files: choose the certificate" || tui_bail "6 opens Sign files"
+	tui_keys Enter
+	wait_title "Sign files: choose the files" || tui_bail "Enter takes the certificate"
+	tui_type "dist/hello.exe"
+	tui_keys Enter
+	wait_for "1 file marked." || tui_bail "the path marks the PE"
+	tui_type "dist/notes.txt"
+	tui_keys Enter
+	wait_for "(2 marked)" || tui_bail "the path marks the text"
+	tui_keys F4
+	wait_title "Sign files: options" || tui_bail "F4 goes to the options"
+	expect_screen 'Authenticode +[0-9.]+ KiB +dist/hello\.exe' "the PE gets Authenticode"
+	expect_screen 'CMS +[0-9]+ B +dist/notes\.txt' "the text gets CMS"
+	tui_keys Down Down
+	tui_type "Hello Tool"
+	wait_for_re 'Description \(/d\) +Hello Tool' || tui_bail "the description is typed"
+	tui_keys Enter
+	wait_title "Sign files: confirm" || tui_bail "Enter goes to the confirm"
+	expect_screen 'Authenticode +dist/hello\.exe +in the file'
+	tui_keys Enter
+	wait_for "2 of 2 files signed." 60 || tui_bail "both files are signed"
+	tui_keys v
+	wait_title "Sign files: verify" || tui_bail "v verifies"
+	tui_type "ca/root.pem"
+	tui_keys Enter
+	wait_for "2 of 2 signatures good." 30 || tui_bail "both verify in the TUI"
+	expect_screen 'SHA256 Authenticode'
+	tui_keys F10
+	expect_tui_exit 0
+	timeout 60 osslsigncode verify -CAfile ca/root.pem -ignore-cdp \
+	    -in dist/hello.exe >"$T_DIR/.v" 2>&1 ||
+	    fail "osslsigncode verify hello.exe: $(tail -n 5 "$T_DIR/.v")"
+	grep -q "Hello Tool" "$T_DIR/.v" ||
+	    fail "osslsigncode shows no description 'Hello Tool'"
+	openssl cms -verify -binary -inform DER -in dist/notes.txt.p7s \
+	    -content dist/notes.txt -CAfile ca/root.pem -purpose any \
+	    -out /dev/null 2>"$T_DIR/.v" ||
+	    fail "openssl cms -verify notes.txt.p7s: $(cat "$T_DIR/.v")"
+	tui_check "Sign files, auto: the PE gets Authenticode with /d (osslsigncode verifies), the text CMS (openssl verifies)"
+}
+
 t_run "tui first run" t_first_run
 t_run "tui login, token & keys" t_login_token
 t_run "tui Ctrl-C" t_ctrl_c
@@ -790,4 +841,5 @@ t_run "tui wizard: generate, save, overwrite, discard" t_wizard
 t_run "tui wizard: RSA-2048, NO_COLOR" t_wizard_rsa
 t_run "tui wizard: cancel while the token works" t_wizard_cancel
 t_run "tui sign files: two files, openssl verifies" t_sign
+t_run "tui sign files: PE and text, auto types" t_sign_pe
 e2e_finish

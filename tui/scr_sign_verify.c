@@ -57,14 +57,13 @@ check_cms(const struct sign_file *f, const char *ca, struct vres *r)
 
 	memset(&o, 0, sizeof(o));
 	o.cafile = ca;
-	if (hd_verify_file(f->path, f->out, &o, &res, &err) == -1 &&
-	    res.verdict == HD_V_GOOD) {
-		snprintf(r->words, sizeof(r->words), "%s", err.msg);
-		return;
-	}
+	hd_verify_file(f->path, f->out, &o, &res, &err);	/* see verdict */
 	r->good = res.verdict == HD_V_GOOD;
-	snprintf(r->words, sizeof(r->words), "%s", (unsigned)res.verdict <
-	    HD_V__COUNT ? cms_words[res.verdict] : "?");
+	if (res.verdict == HD_V_ERROR)
+		snprintf(r->words, sizeof(r->words), "%s", err.msg);
+	else
+		snprintf(r->words, sizeof(r->words), "%s", (unsigned)res.verdict
+		    < HD_V__COUNT ? cms_words[res.verdict] : "?");
 	snprintf(r->sha1, sizeof(r->sha1), "%s", res.sha1);
 	snprintf(r->alg, sizeof(r->alg), "%s %s", res.md, res.alg);
 }

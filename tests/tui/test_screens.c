@@ -219,6 +219,20 @@ after_signed(void)
 	assert_int_equal(tc_exists("c.dat.p7s"), 0);	/* not marked */
 }
 
+/* a.txt.p7s was there: kept as it was; b.txt signed. */
+static void
+after_sign_kept(void)
+{
+	size_t len = 0;
+	unsigned char *old = tc_read_file("a.txt.p7s", &len);
+
+	assert_non_null(old);
+	assert_int_equal(len, 4);
+	assert_memory_equal(old, "old\n", 4);
+	free(old);
+	p7s_verifies("b.txt");
+}
+
 static void
 after_sign_cancelled(void)
 {
@@ -551,6 +565,10 @@ static const char *const to_sign[] = {
 	"a.txt", "release notes\n", "b.txt", "checksums\n",
 	"c.dat", "not marked\n", NULL,
 };
+static const char *const old_p7s[] = {
+	"a.txt", "release notes\n", "b.txt", "checksums\n",
+	"a.txt.p7s", "old\n", NULL,
+};
 
 /* Log in, Generate key pair, the first profile (codesign-ecdsa-p256),
  * its subject filled in; then more keys. */
@@ -697,6 +715,12 @@ static struct scase cases[] = {
 	{ .name = "sign-cancel", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
 	  "<ENTER><ENTER><ESC><DUMP>y", .init = 1, .signer = 1, .req = 1,
 	  .files = to_sign, .after = after_sign_cancelled },
+	{ .name = "sign-cancel-no", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER><ENTER><ESC>n", .init = 1, .signer = 1, .req = 1,
+	  .files = to_sign, .after = after_signed },
+	{ .name = "sign-exists", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER><DUMP><ENTER>", .init = 1, .signer = 1, .req = 1,
+	  .files = old_p7s, .after = after_sign_kept },
 	{ .name = "sign-done-large", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
 	  "<ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
 	  .files = to_sign, .rows = 40, .cols = 120 },

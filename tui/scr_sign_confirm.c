@@ -23,13 +23,31 @@ conf_enter(struct tui *t, struct view *v, const void *arg)
 	c->g = (struct sgn *)arg;
 }
 
+/* File k: its type and where its signature goes. */
+static void
+file_row(struct tui *t, const struct sgn *g, int k, int y)
+{
+	char out[1100];
+	const char *where = out;
+	enum sign_type ty = sign_type_of(g, k);
+	int exists = 0;
+
+	if (ty == SIGN_PE)
+		where = g->append ? "in the file (appended)" : "in the file";
+	else if (hd_sign_out_path(g->f[k].path, out, sizeof(out)) == -1)
+		where = "(name too long)";
+	else if ((exists = access(out, F_OK) == 0))
+		where = "exists: not replaced";
+	draw_text(t, y, 3, t->cols - 6, exists ? RO_WARNING : RO_NORMAL,
+	    " %-13s %-30.30s %s", sign_type_words(ty), g->f[k].path, where);
+}
+
 static void
 conf_draw(struct tui *t, struct view *v)
 {
 	struct sconf *c = v->st;
 	const struct sgn *g = c->g;
-	char out[1100];
-	int rows = t->rows - 16, i, k, pe;
+	int rows = t->rows - 16, i;
 
 	draw_text(t, 4, 3, 12, RO_DIM, "Signer");
 	draw_text(t, 4, 15, t->cols - 18, RO_TITLE, "%s", g->cert.subject);
@@ -44,17 +62,8 @@ conf_draw(struct tui *t, struct view *v)
 		c->top = g->n - rows;
 	if (c->top < 0)
 		c->top = 0;
-	for (i = 0; i < rows && c->top + i < g->n; i++) {
-		k = c->top + i;
-		pe = sign_type_of(g, k) == SIGN_PE;
-		if (!pe)
-			hd_sign_out_path(g->f[k].path, out, sizeof(out));
-		draw_text(t, 9 + i, 3, t->cols - 6, !pe && access(out, F_OK) == 0 ?
-		    RO_WARNING : RO_NORMAL, " %-13s %-30.30s %s", sign_type_words(
-		    sign_type_of(g, k)), g->f[k].path, pe ? g->append ?
-		    "in the file (appended)" : "in the file" : access(out, F_OK)
-		    == 0 ? "exists: not replaced" : out);
-	}
+	for (i = 0; i < rows && c->top + i < g->n; i++)
+		file_row(t, g, c->top + i, 9 + i);
 	draw_text(t, t->rows - 6, 3, t->cols - 6, RO_DIM, "%d file%s. Enter "
 	    "signs with the token; Esc cancels at any point.", g->n,
 	    g->n == 1 ? "" : "s");

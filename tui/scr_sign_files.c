@@ -260,7 +260,7 @@ files_other(struct tui *t, struct view *v, int ch)
 		return ACT_NONE;
 	}
 	if (ch == '\t' || ch == KEY_BACKSPACE || ch == 21 || (ch > 0x20 &&
-	    ch < 0x7f) || (ch == ' ' && s->p.text[0] != '\0'))
+	    ch <= 0xff && ch != 0x7f))
 		return path_key(&s->p, ch) == 0 ? ACT_NONE : ACT_UNHANDLED;
 	return ACT_UNHANDLED;
 }

@@ -54,7 +54,7 @@ static void
 draw_files(struct tui *t, struct sopts *o, int y)
 {
 	const struct sgn *g = o->g;
-	int rows = t->rows - y - 5, i;
+	int rows = t->rows - y - 5, i, k;
 	char size[32];
 
 	draw_text(t, y, 3, t->cols - 6, RO_DIM, " %-13s %-10s %s", "TYPE",
@@ -64,14 +64,16 @@ draw_files(struct tui *t, struct sopts *o, int y)
 	if (o->top < 0)
 		o->top = 0;
 	for (i = 0; i < rows && o->top + i < g->n; i++) {
-		sign_bytes(g->f[o->top + i].size, size, sizeof(size));
-		draw_text(t, y + 1 + i, 3, t->cols - 6, RO_NORMAL, " %-13s %-10s "
-		    "%s", sign_type_words(sign_type_of(g, o->top + i)), size,
-		    g->f[o->top + i].path);
+		k = o->top + i;
+		sign_bytes(g->f[k].size, size, sizeof(size));
+		draw_text(t, y + 1 + i, 3, t->cols - 6, RO_NORMAL, " %-13s "
+		    "%-10s %s", sign_type_words(sign_type_of(g, k)), size,
+		    g->f[k].path);
 	}
 	if (g->n > rows)
-		draw_text(t, t->rows - 5, 3, t->cols - 6, RO_DIM, " %d-%d of %d "
-		    "files; PgUp, PgDn scroll.", o->top + 1, o->top + i, g->n);
+		draw_text(t, t->rows - 5, 3, t->cols - 6, RO_DIM, " %d-%d of "
+		    "%d files; PgUp, PgDn scroll.", o->top + 1, o->top + i,
+		    g->n);
 }
 
 static void

@@ -132,7 +132,8 @@ run_draw(struct tui *t, struct view *v)
 	int rows = t->rows - 15, i;
 
 	if (u->state == RUN_FAILED) {
-		draw_text(t, 4, 3, t->cols - 6, RO_ERROR, "Nothing was signed.");
+		draw_text(t, 4, 3, t->cols - 6, RO_ERROR, "Nothing was "
+		    "signed.");
 		draw_wrap(t, 6, 3, t->cols - 6, 4, RO_NORMAL, u->err.msg);
 		draw_wrap(t, 10, 3, t->cols - 6, 3, RO_DIM, u->err.hint);
 		return;

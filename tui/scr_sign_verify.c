@@ -57,7 +57,8 @@ check_cms(const struct sign_file *f, const char *ca, struct vres *r)
 
 	memset(&o, 0, sizeof(o));
 	o.cafile = ca;
-	hd_verify_file(f->path, f->out, &o, &res, &err);	/* see verdict */
+	/* -1 for every verdict but good: the verdict says which */
+	hd_verify_file(f->path, f->out, &o, &res, &err);
 	r->good = res.verdict == HD_V_GOOD;
 	if (res.verdict == HD_V_ERROR)
 		snprintf(r->words, sizeof(r->words), "%s", err.msg);
@@ -116,6 +117,14 @@ ver_run(struct tui *t, struct view *v)
 	return ACT_NONE;
 }
 
+static const char *
+mark(const struct tui *t, int good)
+{
+	if (t->ascii)
+		return good ? "ok" : "X";
+	return good ? "✓" : "✗";
+}
+
 static void
 ver_draw(struct tui *t, struct view *v)
 {
@@ -135,8 +144,8 @@ ver_draw(struct tui *t, struct view *v)
 		if (s->g->f[k].state != SF_OK)
 			continue;
 		draw_text(t, y, 3, t->cols - 6, s->r[k].good ? RO_OK :
-		    RO_ERROR, "%s %s: %s", s->r[k].good ? t->ascii ? "ok" : "✓" :
-		    t->ascii ? "X" : "✗", s->g->f[k].path, s->r[k].words);
+		    RO_ERROR, "%s %s: %s", mark(t, s->r[k].good),
+		    s->g->f[k].path, s->r[k].words);
 		draw_text(t, y + 1, 5, t->cols - 8, RO_DIM, "by %s, %s",
 		    s->r[k].sha1[0] ? s->r[k].sha1 : "(none)", s->r[k].alg);
 		y += 2;

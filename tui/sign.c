@@ -106,8 +106,8 @@ sign_add(struct sgn *g, const char *path, char *why, size_t len)
 	if (sign_find(g, path) >= 0)
 		return 0;
 	if (g->n == SIGN_FILES || strlen(path) >= sizeof(f->path)) {
-		snprintf(why, len, "%s", g->n == SIGN_FILES ? "at most 64 files "
-		    "in one run" : "name too long");
+		snprintf(why, len, "%s", g->n == SIGN_FILES ? "at most 64 "
+		    "files in one run" : "name too long");
 		return -1;
 	}
 	f = &g->f[g->n++];

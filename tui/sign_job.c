@@ -128,7 +128,8 @@ sign_cms(struct sjob *j, struct sign_file *f, char *out, size_t len,
 	struct hd_sign_result res;
 
 	if (j->cms == NULL)
-		return hd_err_set(err, HD_E_INPUT, 0, "CMS signing is not open");
+		return hd_err_set(err, HD_E_INPUT, 0, "CMS signing is not "
+		    "open");
 	if (hd_sign_file(j->cms, f->path, NULL, on_progress, j, &res,
 	    err) == -1)
 		return -1;

@@ -734,7 +734,7 @@ _signer_ready() {
 }
 
 t_sign() {
-	local f
+	local f sha1
 	_signer_ready
 	tui_start
 	wait_title "Main menu" || tui_bail "the menu opens"
@@ -744,7 +744,15 @@ t_sign() {
 	tui_keys Enter
 	wait_title "Sign files: choose the certificate" || tui_bail "and comes back after it"
 	wait_for "Contoso Release Signing" || tui_bail "the certificate is listed"
-	tui_type "contoso"
+	sha1=$(openssl x509 -in leaf.pem -noout -fingerprint -sha1 |
+	    cut -d= -f2 | tr -d : | tr 'A-F' 'a-f')
+	tui_type "zz"
+	wait_for "None matches the filter." || tui_bail "a filter matching nothing"
+	tui_keys C-u
+	tui_type "${sha1:0:8}"
+	wait_for_re "Filter \\(thumbprint or subject\\): +${sha1:0:8}" ||
+	    tui_bail "the thumbprint prefix is typed"
+	expect_screen "SHA-1  ${sha1^^}" "the thumbprint prefix (lower case) finds it"
 	tui_keys Enter
 	wait_title "Sign files: choose the files" || tui_bail "Enter takes the certificate"
 	tui_type "dist/*"
@@ -829,6 +837,44 @@ t_sign_pe() {
 	tui_check "Sign files, auto: the PE gets Authenticode with /d (osslsigncode verifies), the text CMS (openssl verifies)"
 }
 
+# Esc while an 8 GiB (sparse) file is hashed: asks; y cancels; no .p7s and
+# no temporary file is left; the small file after it is skipped.
+t_sign_cancel() {
+	local left
+	_signer_ready
+	rm -f dist/*
+	truncate -s 8G dist/a-big.bin
+	printf 'small\n' >dist/b-small.txt
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	_tui_login || tui_bail "the user PIN logs in"
+	tui_keys 6
+	wait_title "Sign files: choose the certificate" || tui_bail "6 opens Sign files"
+	tui_keys Enter
+	wait_title "Sign files: choose the files" || tui_bail "Enter takes the certificate"
+	tui_type "dist/*"
+	tui_keys Enter
+	wait_for "2 files marked." || tui_bail "both files marked"
+	tui_keys F4
+	wait_title "Sign files: options" || tui_bail "F4 goes to the options"
+	tui_keys Enter
+	wait_title "Sign files: confirm" || tui_bail "Enter goes to the confirm"
+	tui_keys Enter
+	wait_for_re '> CMS +dist/a-big\.bin +\[' || tui_bail "the big file's bar shows"
+	tui_keys Escape
+	wait_for "Cancel? The file being signed is left as it was" ||
+	    tui_bail "Esc asks whether to cancel"
+	tui_keys y
+	wait_for "Cancelled: 0 of 2 signed" 30 || tui_bail "y cancels"
+	expect_screen "✗ CMS +dist/a-big.bin: cancelled; nothing written"
+	expect_screen "- CMS +dist/b-small.txt: not signed \(cancelled\)"
+	tui_keys F10
+	expect_tui_exit 0
+	left=$(ls -A dist | grep -v -x -e a-big.bin -e b-small.txt)
+	[[ -z $left ]] || fail "left in dist/: $left"
+	tui_check "Esc while hashing 8 GiB asks; y: cancelled, no .p7s or temp file left, the rest skipped"
+}
+
 t_run "tui first run" t_first_run
 t_run "tui login, token & keys" t_login_token
 t_run "tui Ctrl-C" t_ctrl_c
@@ -842,4 +888,5 @@ t_run "tui wizard: RSA-2048, NO_COLOR" t_wizard_rsa
 t_run "tui wizard: cancel while the token works" t_wizard_cancel
 t_run "tui sign files: two files, openssl verifies" t_sign
 t_run "tui sign files: PE and text, auto types" t_sign_pe
+t_run "tui sign files: Esc while hashing cancels cleanly" t_sign_cancel
 e2e_finish

@@ -151,6 +151,9 @@ run_draw(struct tui *t, struct view *v)
 		draw_text(t, t->rows - 6, 3, t->cols - 6, RO_DIM, "%s", u->nok ?
 		    "v verifies the signatures; Esc goes back to the menu." :
 		    "Esc goes back to the menu.");
+	if (u->state == RUN_WORKING)	/* the table's hints are for after */
+		draw_text(t, t->rows - 2, 1, t->cols - 2, RO_DIM, "%-*s",
+		    t->cols - 2, "Esc or ^C Cancel (asks first)");
 	if (u->sv.asking)
 		ask_box(t, "Cancel? The file being signed is left as it was "
 		    "(no partial signature); the files not started are "

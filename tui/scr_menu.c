@@ -4,7 +4,7 @@
  */
 #include <stddef.h>
 
-#include "tui.h"
+#include "sign.h"
 
 const struct todo_arg todo_import = {
 	"Import certificate", "Importing the CA's certificate beside its "
@@ -14,8 +14,6 @@ const struct todo_arg todo_import = {
 static const struct todo_arg todos[] = {
 	{ "Find by thumbprint", "Listing certificates by SHA-1 and SHA-256 "
 	  "thumbprint arrives with certificate import." },
-	{ "Sign files", "Detached CMS and Authenticode signing arrive with "
-	  "the signing steps." },
 };
 
 #define NITEMS 9
@@ -43,7 +41,7 @@ static enum act m_import(struct tui *t, struct view *v)
 static enum act m_find(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_todo, &todos[0]); }
 static enum act m_sign(struct tui *t, struct view *v)
-	{ (void)v; return go(t, &scr_todo, &todos[1]); }
+	{ (void)v; return go(t, &scr_sign_cert, NULL); }
 static enum act m_token(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_token, NULL); }
 static enum act m_help(struct tui *t, struct view *v)
@@ -121,7 +119,7 @@ static const char *descr[NITEMS] = {
 	"PKCS#10 request signed in the HSM",
 	"CA certificate beside its key",
 	"SHA-1/SHA-256 thumbprint search",
-	"CMS, Authenticode, timestamps",
+	"detached CMS and Authenticode",
 	"token state, keys, PINs",
 	"every key binding",
 	"log out and leave",
@@ -156,8 +154,8 @@ menu_draw(struct tui *t, struct view *v)
 		draw_text(t, y, 3, 4, RO_TITLE, "%c", table[i].key);
 		draw_text(t, y, 7, 24, i == m->l.cur ? RO_SELECTED : RO_NORMAL,
 		    " %-22s", table[i].help);
-		draw_text(t, y, 33, t->cols - 35, i < 6 && i > 2 ? RO_DIM :
-		    RO_NORMAL, "%s%s", i > 2 && i < 6 ? "[not built] " : "",
+		draw_text(t, y, 33, t->cols - 35, i < 5 && i > 2 ? RO_DIM :
+		    RO_NORMAL, "%s%s", i > 2 && i < 5 ? "[not built] " : "",
 		    descr[i]);
 	}
 	if (t->ti.present && !t->ti.initialized)

@@ -1,5 +1,5 @@
 /* The table of screens (for help) and the keys every screen shares. */
-#include "tui.h"
+#include "sign.h"
 
 static enum act
 g_help(struct tui *t, struct view *v)
@@ -48,5 +48,7 @@ const struct screen *const tui_screens[] = {
 	&scr_menu, &scr_login, &scr_token, &scr_inittok, &scr_change_pin,
 	&scr_reset_pin, &scr_msgs, &scr_help, &scr_todo, &scr_req_profile,
 	&scr_req_inf, &scr_req_subject, &scr_req_confirm, &scr_req_run,
-	&scr_req_save, &scr_req_done, &scr_req_key, &scr_ask, &scr_delkey, NULL,
+	&scr_req_save, &scr_req_done, &scr_req_key, &scr_ask, &scr_delkey,
+	&scr_sign_cert, &scr_sign_files, &scr_sign_opts, &scr_sign_confirm,
+	&scr_sign_run, &scr_sign_verify, NULL,
 };

@@ -684,6 +684,197 @@ t_wizard_cancel() {
 	tui_check "F10 with a key pair whose CSR was never saved: deleted, said on stderr; the token is empty"
 }
 
+# ---- Sign files -------------------------------------------------------------------
+
+# openssl for fixtures; aborts the test if it fails.
+_ossl() {
+	timeout 60 openssl "$@" </dev/null >"$T_DIR/.ossl" 2>&1 ||
+	    t_abort "openssl $* failed: $(cat "$T_DIR/.ossl")"
+}
+
+# Token L with key "signer" (EC P-256, by `hsmdesk request`) and its
+# certificate from a test CA made here (ca/root.pem -> intermediate ->
+# leaf, no CRL or AIA URLs), accepted beside it with `hsmdesk accept`.
+_signer_ready() {
+	store_init_token L "$SO" "$UP"
+	mkdir -p ca
+	cat >ca/ext.cnf <<-'EOF'
+		[root]
+		basicConstraints = critical, CA:TRUE
+		keyUsage = critical, keyCertSign, cRLSign
+		[inter]
+		basicConstraints = critical, CA:TRUE, pathlen:0
+		keyUsage = critical, keyCertSign, cRLSign
+		[codesign]
+		basicConstraints = CA:FALSE
+		keyUsage = critical, digitalSignature
+		extendedKeyUsage = codeSigning
+	EOF
+	_ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout ca/root.key -subj "/CN=E2E Root" -days 3650 \
+	    -config ca/ext.cnf -extensions root -out ca/root.pem
+	_ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout ca/inter.key -subj "/CN=E2E Intermediate" -out ca/inter.csr
+	_ossl x509 -req -in ca/inter.csr -CA ca/root.pem -CAkey ca/root.key \
+	    -CAcreateserial -days 1825 -extfile ca/ext.cnf -extensions inter \
+	    -out ca/inter.pem
+	UP=$UP run_hsmdesk request --profile codesign-ecdsa-p256 \
+	    --subject "C=DE,ST=Berlin,L=Berlin,O=Contoso GmbH,CN=Contoso Release Signing" \
+	    --label signer --out signer.csr --pin env:UP
+	((HD_STATUS == 0)) || t_abort "hsmdesk request failed: $HD_ERR"
+	_ossl x509 -req -in signer.csr -CA ca/inter.pem -CAkey ca/inter.key \
+	    -CAcreateserial -days 365 -extfile ca/ext.cnf -extensions codesign \
+	    -out leaf.pem
+	cat leaf.pem ca/inter.pem ca/root.pem >bundle.pem
+	UP=$UP run_hsmdesk accept bundle.pem --pin env:UP
+	((HD_STATUS == 0)) || t_abort "hsmdesk accept failed: $HD_ERR"
+	mkdir -p dist
+	printf 'release notes\n' >dist/notes.txt
+	head -c 3000000 /dev/urandom >dist/app.tar
+}
+
+t_sign() {
+	local f sha1
+	_signer_ready
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	tui_keys 6
+	wait_title "Log in" || tui_bail "Sign files without a login goes to Log in"
+	tui_type "$UP"
+	tui_keys Enter
+	wait_title "Sign files: choose the certificate" || tui_bail "and comes back after it"
+	wait_for "Contoso Release Signing" || tui_bail "the certificate is listed"
+	sha1=$(openssl x509 -in leaf.pem -noout -fingerprint -sha1 |
+	    cut -d= -f2 | tr -d : | tr 'A-F' 'a-f')
+	tui_type "zz"
+	wait_for "None matches the filter." || tui_bail "a filter matching nothing"
+	tui_keys C-u
+	tui_type "${sha1:0:8}"
+	wait_for_re "Filter \\(thumbprint or subject\\): +${sha1:0:8}" ||
+	    tui_bail "the thumbprint prefix is typed"
+	expect_screen "SHA-1  ${sha1^^}" "the thumbprint prefix (lower case) finds it"
+	tui_keys Enter
+	wait_title "Sign files: choose the files" || tui_bail "Enter takes the certificate"
+	tui_type "dist/*"
+	tui_keys Enter
+	wait_for "2 files marked." || tui_bail "a glob marks both files"
+	tui_keys F4
+	wait_title "Sign files: options" || tui_bail "F4 goes to the options"
+	expect_screen 'CMS +2\.9 MiB +dist/app\.tar' "app.tar is CMS (auto)"
+	tui_keys Enter
+	wait_title "Sign files: confirm" || tui_bail "Enter goes to the confirm"
+	expect_screen 'dist/notes\.txt +dist/notes\.txt\.p7s'
+	tui_keys Enter
+	wait_for "2 of 2 files signed." 60 || tui_bail "both files are signed"
+	expect_screen "✓ CMS +dist/app.tar: dist/app.tar.p7s"
+	# HSMDESK_SIGN_CAPTURE=FILE keeps this screen (the README's capture)
+	[[ -n ${HSMDESK_SIGN_CAPTURE:-} ]] && printf '%s\n' "$TUI_SCREEN" \
+	    >"$HSMDESK_SIGN_CAPTURE"
+	tui_keys v
+	wait_title "Sign files: verify" || tui_bail "v verifies"
+	tui_type "ca/root.pem"
+	tui_keys Enter
+	wait_for "2 of 2 signatures good." 30 || tui_bail "both verify in the TUI"
+	expect_screen "✓ dist/notes.txt: good: signature valid, chain trusted"
+	tui_keys F10
+	expect_tui_exit 0
+	for f in dist/notes.txt dist/app.tar; do
+		openssl cms -verify -binary -inform DER -in "$f.p7s" -content "$f" \
+		    -CAfile ca/root.pem -purpose any -out /dev/null 2>"$T_DIR/.v" ||
+		    fail "openssl cms -verify $f.p7s: $(cat "$T_DIR/.v")"
+	done
+	tui_check "Sign files: login first, certificate, glob, options, confirm, two CMS signatures openssl verifies; verify screen says good"
+}
+
+# A small PE (mingw) and a text file: auto gives Authenticode and CMS.
+t_sign_pe() {
+	_signer_ready
+	printf 'int main(void) { return 0; }\n' >hello.c
+	timeout 120 x86_64-w64-mingw32-gcc -o dist/hello.exe hello.c \
+	    >"$T_DIR/.cc" 2>&1 || t_abort "mingw: $(cat "$T_DIR/.cc")"
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	_tui_login || tui_bail "the user PIN logs in"
+	tui_keys 6
+	wait_title "Sign files: choose the certificate" || tui_bail "6 opens Sign files"
+	tui_keys Enter
+	wait_title "Sign files: choose the files" || tui_bail "Enter takes the certificate"
+	tui_type "dist/hello.exe"
+	tui_keys Enter
+	wait_for "1 file marked." || tui_bail "the path marks the PE"
+	tui_type "dist/notes.txt"
+	tui_keys Enter
+	wait_for "(2 marked)" || tui_bail "the path marks the text"
+	tui_keys F4
+	wait_title "Sign files: options" || tui_bail "F4 goes to the options"
+	expect_screen 'Authenticode +[0-9.]+ KiB +dist/hello\.exe' "the PE gets Authenticode"
+	expect_screen 'CMS +[0-9]+ B +dist/notes\.txt' "the text gets CMS"
+	tui_keys Down Down
+	tui_type "Hello Tool"
+	wait_for_re 'Description \(/d\) +Hello Tool' || tui_bail "the description is typed"
+	tui_keys Enter
+	wait_title "Sign files: confirm" || tui_bail "Enter goes to the confirm"
+	expect_screen 'Authenticode +dist/hello\.exe +in the file'
+	tui_keys Enter
+	wait_for "2 of 2 files signed." 60 || tui_bail "both files are signed"
+	tui_keys v
+	wait_title "Sign files: verify" || tui_bail "v verifies"
+	tui_type "ca/root.pem"
+	tui_keys Enter
+	wait_for "2 of 2 signatures good." 30 || tui_bail "both verify in the TUI"
+	expect_screen 'SHA256 Authenticode'
+	tui_keys F10
+	expect_tui_exit 0
+	timeout 60 osslsigncode verify -CAfile ca/root.pem -ignore-cdp \
+	    -in dist/hello.exe >"$T_DIR/.v" 2>&1 ||
+	    fail "osslsigncode verify hello.exe: $(tail -n 5 "$T_DIR/.v")"
+	grep -q "Hello Tool" "$T_DIR/.v" ||
+	    fail "osslsigncode shows no description 'Hello Tool'"
+	openssl cms -verify -binary -inform DER -in dist/notes.txt.p7s \
+	    -content dist/notes.txt -CAfile ca/root.pem -purpose any \
+	    -out /dev/null 2>"$T_DIR/.v" ||
+	    fail "openssl cms -verify notes.txt.p7s: $(cat "$T_DIR/.v")"
+	tui_check "Sign files, auto: the PE gets Authenticode with /d (osslsigncode verifies), the text CMS (openssl verifies)"
+}
+
+# Esc while an 8 GiB (sparse) file is hashed: asks; y cancels; no .p7s and
+# no temporary file is left; the small file after it is skipped.
+t_sign_cancel() {
+	local left
+	_signer_ready
+	rm -f dist/*
+	truncate -s 8G dist/a-big.bin
+	printf 'small\n' >dist/b-small.txt
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	_tui_login || tui_bail "the user PIN logs in"
+	tui_keys 6
+	wait_title "Sign files: choose the certificate" || tui_bail "6 opens Sign files"
+	tui_keys Enter
+	wait_title "Sign files: choose the files" || tui_bail "Enter takes the certificate"
+	tui_type "dist/*"
+	tui_keys Enter
+	wait_for "2 files marked." || tui_bail "both files marked"
+	tui_keys F4
+	wait_title "Sign files: options" || tui_bail "F4 goes to the options"
+	tui_keys Enter
+	wait_title "Sign files: confirm" || tui_bail "Enter goes to the confirm"
+	tui_keys Enter
+	wait_for_re '> CMS +dist/a-big\.bin +\[' || tui_bail "the big file's bar shows"
+	tui_keys Escape
+	wait_for "Cancel? The file being signed is left as it was" ||
+	    tui_bail "Esc asks whether to cancel"
+	tui_keys y
+	wait_for "Cancelled: 0 of 2 signed" 30 || tui_bail "y cancels"
+	expect_screen "✗ CMS +dist/a-big.bin: cancelled; nothing written"
+	expect_screen "- CMS +dist/b-small.txt: not signed \(cancelled\)"
+	tui_keys F10
+	expect_tui_exit 0
+	left=$(ls -A dist | grep -v -x -e a-big.bin -e b-small.txt)
+	[[ -z $left ]] || fail "left in dist/: $left"
+	tui_check "Esc while hashing 8 GiB asks; y: cancelled, no .p7s or temp file left, the rest skipped"
+}
+
 t_run "tui first run" t_first_run
 t_run "tui login, token & keys" t_login_token
 t_run "tui Ctrl-C" t_ctrl_c
@@ -695,4 +886,7 @@ t_run "tui first frame" t_first_frame
 t_run "tui wizard: generate, save, overwrite, discard" t_wizard
 t_run "tui wizard: RSA-2048, NO_COLOR" t_wizard_rsa
 t_run "tui wizard: cancel while the token works" t_wizard_cancel
+t_run "tui sign files: two files, openssl verifies" t_sign
+t_run "tui sign files: PE and text, auto types" t_sign_pe
+t_run "tui sign files: Esc while hashing cancels cleanly" t_sign_cancel
 e2e_finish

@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include "tui.h"
+#include "testca.h"
 #include "testlib.h"
 
 struct scase {
@@ -38,7 +39,10 @@ struct scase {
 	int req;		/* request wizard: run in the test's dir */
 	const char *const *files;	/* name, text, ... written there */
 	int nocolor;		/* NO_COLOR set */
+	int signer;		/* a key with a CA-issued certificate */
 };
+
+static struct tl_env env;
 
 static void
 login_works(const char *pin)
@@ -196,6 +200,99 @@ after_keep(void)
 	hd_close(s);
 }
 
+/* Each signature the Sign files wizard made verifies with openssl. */
+static void
+p7s_verifies(const char *name)
+{
+	char sig[300], out[4096];
+
+	snprintf(sig, sizeof(sig), "%s.p7s", name);
+	if (tc_openssl_verify(name, sig, "root.pem", out, sizeof(out)) != 0)
+		fail_msg("openssl cms -verify %s: %s", sig, out);
+}
+
+static void
+after_signed(void)
+{
+	p7s_verifies("a.txt");
+	p7s_verifies("b.txt");
+	assert_int_equal(tc_exists("c.dat.p7s"), 0);	/* not marked */
+}
+
+/* a.txt.p7s was there: kept as it was; b.txt signed. */
+static void
+after_sign_kept(void)
+{
+	size_t len = 0;
+	unsigned char *old = tc_read_file("a.txt.p7s", &len);
+
+	assert_non_null(old);
+	assert_int_equal(len, 4);
+	assert_memory_equal(old, "old\n", 4);
+	free(old);
+	p7s_verifies("b.txt");
+}
+
+static void
+after_sign_cancelled(void)
+{
+	assert_int_equal(tc_count_prefix(".", "a.txt.p7s"), 0);
+	assert_int_equal(tc_count_prefix(".", "b.txt.p7s"), 0);
+	assert_int_equal(tc_count_prefix(".", ".a.txt"), 0);	/* no temp */
+	assert_int_equal(tc_count_prefix(".", ".b.txt"), 0);
+}
+
+/*
+ * A key pair "codesign" on token "prod" with a certificate from a test
+ * CA (root -> intermediate -> leaf) accepted beside it, the chain in
+ * the local store, and the root as root.pem in the test's directory.
+ */
+static int
+signer_setup(void)
+{
+	struct hd_accept_opts o = { NULL, HD_STORE_AUTO };
+	struct hd_session *s = tl_login(tl_softhsm(), "prod");
+	struct hd_accept a;
+	struct hd_err err;
+	struct tl_ca ca;
+	struct hd_key k;
+	EVP_PKEY *pub = NULL;
+	X509 *c[3] = { NULL, NULL, NULL };
+	const char *p;
+	int rc = -1;
+	/* only a PE header (MZ, e_lfanew 0x40, "PE\0\0"): "auto" makes it
+	 * Authenticode; never signed here */
+	unsigned char pe[0x44] = { 'M', 'Z', [0x3c] = 0x40, [0x40] = 'P',
+		[0x41] = 'E' };
+
+	if (s == NULL || tl_ca_new(&ca) == -1)
+		return -1;
+	if (tl_keygen(s, 0, "codesign", &k) == -1 ||
+	    (pub = tl_token_pub(s, &k)) == NULL ||
+	    (c[0] = tl_issue(&ca, pub, "Contoso Release Signing", -1, 365,
+	    "codeSigning", HD_KU_DIGITAL_SIGNATURE)) == NULL)
+		goto out;
+	c[1] = ca.inter;
+	c[2] = ca.root;
+	p = tl_write_certs(&env, "signer.pem", TL_PEM, c, 3);
+	if (hd_cert_accept(s, p, &o, &a, &err) == -1) {
+		fprintf(stderr, "accept: %s\n", err.msg);
+		goto out;
+	}
+	hd_accept_free(&a);
+	unlink(p);
+	if (tc_write_file("tool.exe", pe, sizeof(pe)) == -1 ||
+	    tl_write_certs(&env, "root.pem", TL_PEM, &ca.root, 1) == NULL)
+		goto out;
+	rc = 0;
+out:
+	X509_free(c[0]);
+	EVP_PKEY_free(pub);
+	tl_ca_free(&ca);
+	hd_close(s);
+	return rc;
+}
+
 static void after_change(void) { login_works("5678"); }
 static void after_reset(void) { login_works("2468"); }
 static void after_init(void) { login_works("4711"); }
@@ -214,6 +311,10 @@ mask_dates(char *s)
 		if (run == 4 && s[i] == '2' && s[i + 4] == '-' &&
 		    strlen(s + i) >= 20 && s[i + 10] == 'T' && s[i + 19] == 'Z')
 			memcpy(s + i, "YYYY-MM-DDThh:mm:ssZ", 20);
+		else if (run == 4 && s[i] == '2' && s[i + 4] == '-' &&
+		    strlen(s + i) >= 10 && isdigit((unsigned char)s[i + 5]) &&
+		    s[i + 7] == '-' && isdigit((unsigned char)s[i + 9]))
+			memcpy(s + i, "YYYY-MM-DD", 10);
 		i += run ? run - 1 : 0;
 	}
 }
@@ -331,7 +432,6 @@ compare(const char *name, const char *got)
 	free(want);
 }
 
-static struct tl_env env;
 static char top_cwd[4096];
 
 /*
@@ -381,6 +481,8 @@ setup(void **state)
 		return -1;
 	if (c->keypairs && (tl_gen_rsa(tl_softhsm(), "prod", "signing", 0) ||
 	    tl_gen_rsa(tl_softhsm(), "prod", "exportable", 1)))
+		return -1;
+	if (c->signer && signer_setup() == -1)
 		return -1;
 	if (c->faults != NULL)
 		setenv("HSMDESK_FAKEP11_FAULT", c->faults, 1);
@@ -455,6 +557,17 @@ static const char *const infs[] = {
 static const char *const existing_csr[] = {
 	"codesign-Alice.csr", "original\n",
 	"reqs-2024.csr", "x\n", "reqs-2025.csr", "y\n", NULL,
+};
+
+/* Files for Sign files: two texts and one not marked (signer_setup adds
+ * tool.exe). */
+static const char *const to_sign[] = {
+	"a.txt", "release notes\n", "b.txt", "checksums\n",
+	"c.dat", "not marked\n", NULL,
+};
+static const char *const old_p7s[] = {
+	"a.txt", "release notes\n", "b.txt", "checksums\n",
+	"a.txt.p7s", "old\n", NULL,
 };
 
 /* Log in, Generate key pair, the first profile (codesign-ecdsa-p256),
@@ -575,6 +688,42 @@ static struct scase cases[] = {
 	{ .name = "req-renew-login-first", .keys = "3", .init = 1,
 	  .keypairs = 1, .req = 1 },
 	{ .name = "messages", .keys = "m", .init = 1 },
+	{ .name = "sign-login-first", .keys = "6<DUMP>1234<ENTER>",
+	  .init = 1, .signer = 1, .req = 1, .files = to_sign },
+	{ .name = "sign-cert-filter", .keys = LOGIN "6contoso<DUMP><^U>zz",
+	  .init = 1, .signer = 1, .req = 1, .files = to_sign },
+	{ .name = "sign-files", .keys = LOGIN "6<ENTER><DOWN><DOWN><DOWN>"
+	  "<DOWN><DOWN><DUMP> <DUMP>*.txt<ENTER>", .init = 1, .signer = 1, .req = 1,
+	  .files = to_sign },
+	{ .name = "sign-files-tab", .keys = LOGIN "6<ENTER>ro<TAB><DUMP>"
+	  "<^U>nothing*<ENTER>", .init = 1, .signer = 1, .req = 1,
+	  .files = to_sign },
+	{ .name = "sign-options", .keys = LOGIN "6<ENTER>*.txt<ENTER>tool.exe"
+	  "<ENTER><F4><DUMP><RIGHT><DOWN><DOWN>Contoso Tool<DOWN><DOWN> ",
+	  .init = 1, .signer = 1, .req = 1, .files = to_sign, .nocolor = 1 },
+	{ .name = "sign-confirm", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER>", .init = 1, .signer = 1, .req = 1, .files = to_sign },
+	{ .name = "sign-done", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
+	  .files = to_sign, .after = after_signed },
+	{ .name = "sign-verify", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER><ENTER>v<DUMP>root.pem<ENTER>", .init = 1, .signer = 1,
+	  .req = 1, .files = to_sign, .after = after_signed },
+	{ .name = "sign-verify-untrusted", .keys = LOGIN "6<ENTER>*.txt"
+	  "<ENTER><F4><ENTER><ENTER>v<ENTER>", .init = 1, .signer = 1,
+	  .req = 1, .files = to_sign },
+	{ .name = "sign-cancel", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER><ENTER><ESC><DUMP>y", .init = 1, .signer = 1, .req = 1,
+	  .files = to_sign, .after = after_sign_cancelled },
+	{ .name = "sign-cancel-no", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER><ENTER><ESC>n", .init = 1, .signer = 1, .req = 1,
+	  .files = to_sign, .after = after_signed },
+	{ .name = "sign-exists", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER><DUMP><ENTER>", .init = 1, .signer = 1, .req = 1,
+	  .files = old_p7s, .after = after_sign_kept },
+	{ .name = "sign-done-large", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
+	  .files = to_sign, .rows = 40, .cols = 120 },
 };
 
 /* Random keys must never crash it or leave a broken screen. */

@@ -1,0 +1,192 @@
+/*
+ * Sign files, the check afterwards: each file signed in the run is
+ * verified against the trusted roots given (a PEM file; empty: the
+ * system's), and shown with the verdict in words, the signer's SHA-1
+ * thumbprint and the algorithm.  Detached CMS by hd_verify_file,
+ * Authenticode by hd_verify_pe.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sign.h"
+
+struct vres {
+	int good;
+	char words[300];
+	char sha1[41];
+	char alg[64];
+};
+
+struct sver {
+	struct sgn *g;
+	struct path_in ca;
+	struct vres r[SIGN_FILES];
+	int ran, top;
+};
+
+static const char *const cms_words[HD_V__COUNT] = {
+	[HD_V_GOOD] = "good: signature valid, chain trusted",
+	[HD_V_NOT_CMS] = "not a CMS signature",
+	[HD_V_CORRUPT] = "the signature file is damaged",
+	[HD_V_NOT_DETACHED] = "not a detached signature",
+	[HD_V_BAD_SIGNATURE] = "BAD: the signature does not verify",
+	[HD_V_CONTENT_CHANGED] = "BAD: the file changed after signing",
+	[HD_V_UNTRUSTED] = "valid, but no chain to a trusted root",
+	[HD_V_EXPIRED] = "a certificate is outside its validity",
+	[HD_V_USAGE] = "the certificate is not for signing",
+	[HD_V_ERROR] = "could not be checked",
+};
+
+static void
+ver_enter(struct tui *t, struct view *v, const void *arg)
+{
+	struct sver *s = v->st;
+
+	(void)t;
+	s->g = (struct sgn *)arg;
+	path_set(&s->ca, "");
+}
+
+static void
+check_cms(const struct sign_file *f, const char *ca, struct vres *r)
+{
+	struct hd_verify_opts o;
+	struct hd_verify_result res;
+	struct hd_err err;
+
+	memset(&o, 0, sizeof(o));
+	o.cafile = ca;
+	/* -1 for every verdict but good: the verdict says which */
+	hd_verify_file(f->path, f->out, &o, &res, &err);
+	r->good = res.verdict == HD_V_GOOD;
+	if (res.verdict == HD_V_ERROR)
+		snprintf(r->words, sizeof(r->words), "%s", err.msg);
+	else
+		snprintf(r->words, sizeof(r->words), "%s", (unsigned)res.verdict
+		    < HD_V__COUNT ? cms_words[res.verdict] : "?");
+	snprintf(r->sha1, sizeof(r->sha1), "%s", res.sha1);
+	snprintf(r->alg, sizeof(r->alg), "%s %s", res.md, res.alg);
+}
+
+static void
+check_pe(const struct sign_file *f, const char *ca, struct vres *r)
+{
+	struct hd_sig_report *sigs = NULL;
+	struct hd_err err;
+	size_t n = 0;
+
+	if (hd_verify_pe(f->out, ca, &sigs, &n, NULL, NULL, &err) == -1 ||
+	    n == 0) {
+		snprintf(r->words, sizeof(r->words), "%s", n == 0 && err.msg[0]
+		    == '\0' ? "no signature" : err.msg);
+		free(sigs);
+		return;
+	}
+	r->good = sigs[n - 1].state == HD_SIG_OK;	/* the newest is last */
+	snprintf(r->words, sizeof(r->words), "%s%s", r->good ? "good: " : "",
+	    sigs[n - 1].result);
+	snprintf(r->sha1, sizeof(r->sha1), "%s", sigs[n - 1].sha1);
+	snprintf(r->alg, sizeof(r->alg), "%s Authenticode", sigs[n - 1].md);
+	free(sigs);
+}
+
+static enum act
+ver_run(struct tui *t, struct view *v)
+{
+	struct sver *s = v->st;
+	char ca[4096];
+	int i, good = 0, n = 0;
+
+	if (path_expand(&s->ca, ca, sizeof(ca)) == -1)
+		return ACT_NONE;
+	memset(s->r, 0, sizeof(s->r));
+	for (i = 0; i < s->g->n; i++) {
+		if (s->g->f[i].state != SF_OK)
+			continue;
+		n++;
+		if (sign_type_of(s->g, i) == SIGN_PE)
+			check_pe(&s->g->f[i], ca[0] ? ca : NULL, &s->r[i]);
+		else
+			check_cms(&s->g->f[i], ca[0] ? ca : NULL, &s->r[i]);
+		good += s->r[i].good;
+	}
+	s->ran = 1;
+	tui_note(t, good == n ? RO_OK : RO_WARNING, "%d of %d signature%s "
+	    "good.", good, n, n == 1 ? "" : "s");
+	return ACT_NONE;
+}
+
+static const char *
+mark(const struct tui *t, int good)
+{
+	if (t->ascii)
+		return good ? "ok" : "X";
+	return good ? "✓" : "✗";
+}
+
+static void
+ver_draw(struct tui *t, struct view *v)
+{
+	struct sver *s = v->st;
+	int rows = (t->rows - 14) / 2, i, k, y = 8;
+
+	draw_text(t, 4, 3, t->cols - 6, RO_DIM, "Trusted roots (PEM; empty: "
+	    "the system's), Tab completes, Enter verifies:");
+	path_draw(t, &s->ca, 5, 3, t->cols - 6);
+	if (!s->ran)
+		return;
+	if (s->top > s->g->n - rows)
+		s->top = s->g->n - rows;
+	if (s->top < 0)
+		s->top = 0;
+	for (i = 0, k = s->top; i < rows && k < s->g->n; k++) {
+		if (s->g->f[k].state != SF_OK)
+			continue;
+		draw_text(t, y, 3, t->cols - 6, s->r[k].good ? RO_OK :
+		    RO_ERROR, "%s %s: %s", mark(t, s->r[k].good),
+		    s->g->f[k].path, s->r[k].words);
+		draw_text(t, y + 1, 5, t->cols - 8, RO_DIM, "by %s, %s",
+		    s->r[k].sha1[0] ? s->r[k].sha1 : "(none)", s->r[k].alg);
+		y += 2;
+		i++;
+	}
+}
+
+static enum act
+ver_other(struct tui *t, struct view *v, int ch)
+{
+	struct sver *s = v->st;
+
+	(void)t;
+	if (ch == KEY_PPAGE || ch == KEY_NPAGE) {
+		s->top += ch == KEY_PPAGE ? -4 : 4;
+		return ACT_NONE;
+	}
+	return path_key(&s->ca, ch) == 0 ? ACT_NONE : ACT_UNHANDLED;
+}
+
+static enum act
+ver_back(struct tui *t, struct view *v)
+{
+	(void)t;
+	(void)v;
+	return ACT_POP;
+}
+
+static const struct binding keys[] = {
+	{ '\n', 0, "Enter", "Verify", ver_run },
+	{ 27, 0, "Esc", "Back to the results", ver_back },
+	{ KEY_PPAGE, KEY_NPAGE, NULL, "Scroll the files", NULL },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+const struct screen scr_sign_verify = {
+	.name = "sign-verify",
+	.title = "Sign files: verify",
+	.state_size = sizeof(struct sver),
+	.keys = keys,
+	.enter = ver_enter,
+	.draw = ver_draw,
+	.other = ver_other,
+};

@@ -1,0 +1,277 @@
+/*
+ * The files signed off the UI thread, as req_job.c makes key pairs:
+ * hashing a large file takes seconds, so a worker hashes and has the
+ * token sign while this thread draws the bars and reads the keyboard.
+ * Esc or Ctrl-C asks whether to cancel; the worker holds at its next
+ * progress report until the question is answered, and a yes makes the
+ * progress callback return non-zero, so the core removes the partial
+ * output; files not started are skipped.  The worker writes the files'
+ * states under the mutex and this thread draws holding it.  hd_sign_open
+ * ran on this thread first (libp11 initializes lazily, not thread-safe).
+ * Screen tests run it on this thread, keys from the script.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sign.h"
+
+struct sjob {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct tui *t;		/* the worker uses t->s and nothing else */
+	struct sgn *g;
+	struct hd_sign *cms;
+	struct sign_view *sv;
+	int asking, cancel, finished, sync, cur;
+	uint64_t base;		/* bytes of the files before cur */
+};
+
+static double
+mono(const struct tui *t)
+{
+	struct timespec ts;
+
+	if (t->script != NULL)
+		return 0;	/* screen tests: a clock that stands still */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Esc or ^C asks; then only y (or a second ^C) cancels. */
+static void
+on_key(struct sjob *j, int ch)
+{
+	pthread_mutex_lock(&j->mu);
+	if (!j->asking) {
+		j->asking = ch == 27 || ch == 3;
+	} else if (ch == 'y' || ch == 'Y' || ch == 3) {
+		j->cancel = 1;
+		j->asking = 0;
+	} else if (ch == 'n' || ch == 'N' || ch == 27 || ch == '\n') {
+		j->asking = 0;
+	}
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Screen tests: an <ESC> or <^C> next in the script came while signing. */
+static void
+script_ask(struct sjob *j)
+{
+	int ch;
+
+	if (j->cancel || !(tui_script_take(j->t, 27) ||
+	    tui_script_take(j->t, 3)))
+		return;
+	on_key(j, 27);
+	while (j->asking) {
+		j->sv->asking = 1;
+		tui_render(j->t);
+		if ((ch = tui_getkey(j->t)) == TUI_KEY_END)
+			ch = 'n';
+		on_key(j, ch);
+	}
+	j->sv->asking = 0;
+}
+
+static int
+on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct sjob *j = arg;
+	int c;
+
+	(void)total;
+	pthread_mutex_lock(&j->mu);
+	j->g->f[j->cur].done = done;
+	j->sv->done = j->base + done;
+	pthread_mutex_unlock(&j->mu);
+	if (j->sync)
+		script_ask(j);
+	pthread_mutex_lock(&j->mu);
+	while (j->asking)
+		pthread_cond_wait(&j->cv, &j->mu);
+	c = j->cancel;
+	pthread_mutex_unlock(&j->mu);
+	return c;
+}
+
+static int
+sign_pe(struct sjob *j, struct sign_file *f, char *out, size_t len,
+    struct hd_err *err)
+{
+	struct sgn *g = j->g;
+	struct hd_der cert = { g->cert.der, g->cert.der_len };
+	struct hd_sign_pe_opts o;
+	struct hd_sign_pe_result res;
+
+	memset(&o, 0, sizeof(o));
+	o.md = sign_md(g);
+	o.desc = g->desc[0] ? g->desc : NULL;
+	o.url = g->url[0] ? g->url : NULL;
+	o.append = g->append;
+	o.progress = on_progress;
+	o.arg = j;
+	if (hd_sign_pe(j->t->s, &g->key, &cert, g->pe_chain, g->npe_chain,
+	    f->path, &o, &res, err) == -1)
+		return -1;
+	snprintf(out, len, "%s", res.path);
+	return 0;
+}
+
+static int
+sign_cms(struct sjob *j, struct sign_file *f, char *out, size_t len,
+    struct hd_err *err)
+{
+	struct hd_sign_result res;
+
+	if (j->cms == NULL)
+		return hd_err_set(err, HD_E_INPUT, 0, "CMS signing is not "
+		    "open");
+	if (hd_sign_file(j->cms, f->path, NULL, on_progress, j, &res,
+	    err) == -1)
+		return -1;
+	snprintf(out, len, "%s", res.out);
+	return 0;
+}
+
+static void
+one(struct sjob *j, int i)
+{
+	struct sign_file *f = &j->g->f[i];
+	char out[sizeof(f->out)];
+	struct hd_err err;
+	int rc;
+
+	pthread_mutex_lock(&j->mu);
+	j->cur = i;
+	j->sv->cur = i;
+	f->state = j->cancel ? SF_SKIPPED : SF_WORKING;
+	pthread_mutex_unlock(&j->mu);
+	if (f->state == SF_SKIPPED)
+		return;
+	memset(&err, 0, sizeof(err));
+	rc = sign_type_of(j->g, i) == SIGN_PE ? sign_pe(j, f, out,
+	    sizeof(out), &err) : sign_cms(j, f, out, sizeof(out), &err);
+	pthread_mutex_lock(&j->mu);
+	f->state = rc == 0 ? SF_OK : SF_FAILED;
+	if (rc == 0)
+		snprintf(f->out, sizeof(f->out), "%s", out);
+	else if (err.code == HD_E_CANCELLED)
+		snprintf(f->why, sizeof(f->why), "cancelled; nothing written");
+	else
+		snprintf(f->why, sizeof(f->why), "%s", err.msg);
+	j->base += rc == 0 ? f->size : f->done;	/* bytes hashed */
+	j->sv->done = j->base;
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void *
+worker(void *arg)
+{
+	struct sjob *j = arg;
+	sigset_t all;
+	int i;
+
+	sigfillset(&all);	/* signals are the UI thread's to see */
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (i = 0; i < j->g->n; i++)
+		one(j, i);
+	pthread_mutex_lock(&j->mu);
+	j->finished = 1;
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+/* One frame: draw (holding the mutex: the worker writes the states),
+ * then a key or 100 ms. */
+static void
+turn(struct tui *t, struct sjob *j)
+{
+	int ch, sig;
+
+	pthread_mutex_lock(&j->mu);
+	j->sv->asking = j->asking;
+	tui_render(t);
+	pthread_mutex_unlock(&j->mu);
+	ch = tui_getkey(t);
+	msglog_poll(t);
+	if ((sig = tui_signal()) == SIGINT) {
+		tui_signal_clear();
+		ch = 3;
+	} else if (sig != 0) {	/* TERM, HUP: cancel, and the loop ends */
+		pthread_mutex_lock(&j->mu);
+		j->cancel = 1;
+		j->asking = 0;
+		pthread_cond_broadcast(&j->cv);
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	if (ch != ERR)
+		on_key(j, ch);
+}
+
+static void
+watch(struct tui *t, struct sjob *j)
+{
+	double t0 = mono(t);
+	pthread_t th;
+	int done, i;
+
+	if (pthread_create(&th, NULL, worker, j) != 0) {
+		for (i = 0; i < j->g->n; i++)	/* no thread: no bars */
+			one(j, i);
+		return;
+	}
+	timeout(100);
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		done = j->finished;
+		pthread_mutex_unlock(&j->mu);
+		if (done)
+			break;
+		j->sv->elapsed = mono(t) - t0;
+		turn(t, j);
+	}
+	pthread_join(th, NULL);
+	timeout(1000);
+	j->sv->elapsed = mono(t) - t0;
+}
+
+int
+sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
+    struct sign_view *sv)
+{
+	struct sjob j;
+	int i;
+
+	memset(&j, 0, sizeof(j));
+	memset(sv, 0, sizeof(*sv));
+	for (i = 0; i < g->n; i++) {
+		sv->total += g->f[i].size;
+		g->f[i].state = SF_WAITING;
+		g->f[i].done = 0;
+		g->f[i].why[0] = g->f[i].out[0] = '\0';
+	}
+	pthread_mutex_init(&j.mu, NULL);
+	pthread_cond_init(&j.cv, NULL);
+	j.t = t;
+	j.g = g;
+	j.cms = cms;
+	j.sv = sv;
+	j.sync = t->script != NULL;
+	t->busy = 1;
+	t->busy_login = hd_logged_in(t->s);
+	if (j.sync)
+		for (i = 0; i < g->n; i++)
+			one(&j, i);
+	else
+		watch(t, &j);
+	t->busy = 0;
+	pthread_cond_destroy(&j.cv);
+	pthread_mutex_destroy(&j.mu);
+	t->last_input = tui_now(t);
+	return j.cancel ? -1 : 0;
+}

@@ -95,7 +95,8 @@ check_utf16(const struct hd_ps1 *ps, struct hd_err *err)
 	unsigned u;
 
 	if (ps->size % 2 != 0)
-		return bad_text(ps, err, "an odd number of bytes", ps->size);
+		return bad_text(ps, err, "an odd number of bytes, a lone one",
+		    ps->size - 1);
 	for (off = 2; off < ps->size; off += 2) {
 		u = le16(ps->data + off);
 		if (u == 0)

@@ -471,7 +471,8 @@ test_sign_ps1_refuses_what_is_not_text(void **state)
 	refused("surrogate.ps1", "# \xed\xa0\x80\r\n", 7,
 	    "an invalid UTF-8 sequence");
 	refused("nul.ps1", nul, sizeof(nul) - 1, "a NUL character at byte 16");
-	refused("odd.ps1", odd, sizeof(odd) - 1, "an odd number of bytes");
+	refused("odd.ps1", odd, sizeof(odd) - 1, "an odd number of bytes, a "
+	    "lone one at byte 6");
 	refused("lone.ps1", lone, sizeof(lone) - 1, "a lone high surrogate");
 	refused("be.ps1", be, sizeof(be) - 1, "UTF-16BE");
 	/* Windows would read this one in the ANSI code page */

@@ -165,6 +165,7 @@ encoding(struct hd_ps1 *ps, struct hd_err *err)
 	const unsigned char *d = ps->data;
 
 	if (ps->size >= 2 && d[0] == 0xfe && d[1] == 0xff) {
+		/* Windows' SIP reads UTF-16BE; osslsigncode does not */
 		hd_err_set(err, HD_E_INPUT, 0, "%s: UTF-16BE text cannot be "
 		    "signed here (osslsigncode cannot check it)", ps->path);
 		hd_err_hint(err, "save it as UTF-8 with BOM or UTF-16LE");
@@ -357,7 +358,10 @@ find_block(struct hd_ps1 *ps, struct hd_err *err)
 	ps->has_block = 1;
 	if (begin < 2 * u || unit_at(ps, begin - 2 * u) != '\r') {
 		ps->script_end = begin;
-		/* Windows finds a block only after CR LF: this is not one */
+		/* Windows (and OpenAuthenticode) look for "\r\n# SIG # Begin":
+		 * after a bare LF they would hash the block as script text,
+		 * while osslsigncode takes it as a block.  Neither reading is
+		 * safe to sign over, so it is damaged. */
 		return damaged(ps, "its first line does not follow a CR LF");
 	}
 	ps->script_end = begin - 2 * u;

@@ -517,6 +517,75 @@ test_sign_ps1_refuses_a_damaged_block(void **state)
 	free(b);
 }
 
+static int
+cancel_first(void *arg, uint64_t done, uint64_t total)
+{
+	int *calls = arg;
+
+	assert_true(done <= total);
+	(*calls)++;
+	return 1;
+}
+
+/* Cancelled, or the certificate of another key: the script unchanged. */
+static void
+test_sign_ps1_failures_leave_the_script_unchanged(void **state)
+{
+	const char *f = script("fail.ps1", crlf_script, strlen(crlf_script));
+	struct hd_der rsa_cert = { TS.rsa.der, TS.rsa.len };
+	struct hd_sign_pe_opts o = opts("sha256");
+	struct hd_sign_pe_result res;
+	struct hd_err err;
+	unsigned char *b;
+	size_t n;
+	int calls = 0;
+
+	(void)state;
+	TL_NEED_SIGN();
+	o.progress = cancel_first;
+	o.arg = &calls;
+	assert_int_equal(hd_sign_ps1(TS.s, &TS.rsa.key, &rsa_cert, &TS.inter,
+	    1, f, &o, &res, &err), -1);
+	assert_int_equal(err.code, HD_E_CANCELLED);
+	assert_int_equal(calls, 1);
+	o.progress = NULL;
+	assert_int_equal(hd_sign_ps1(TS.s, &TS.ec.key, &rsa_cert, &TS.inter,
+	    1, f, &o, &res, &err), -1);
+	assert_int_equal(err.code, HD_E_INPUT);
+	assert_has(err.msg, "does not verify with certificate");
+	b = tl_slurp(f, &n, 0);
+	assert_int_equal(n, strlen(crlf_script));
+	assert_memory_equal(b, crlf_script, n);
+	free(b);
+}
+
+/* Root can test giving the signed script back to another owner. */
+static void
+test_sign_ps1_keeps_the_owner(void **state)
+{
+	const char *f = script("owned.ps1", lf_script, strlen(lf_script));
+	struct hd_sign_pe_opts o = opts("sha256");
+	struct hd_sign_pe_result res;
+	char text[16384];
+	struct stat st;
+
+	(void)state;
+	TL_NEED_SIGN();
+	if (geteuid() != 0) {
+		print_message("skipped: only root can make a file another "
+		    "user's\n");
+		skip();
+	}
+	assert_int_equal(chown(f, 65534, 65534), 0);
+	assert_int_equal(chmod(f, 0640), 0);
+	sign_ok(&TS.rsa, f, &o, &res);
+	assert_int_equal(stat(f, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	ossl_ok(f, 1, text, sizeof(text));
+}
+
 static void
 test_sign_ps1_knows_script_names(void **state)
 {
@@ -549,6 +618,8 @@ main(void)
 		T(test_sign_ps1_writes_a_signed_copy),
 		T(test_sign_ps1_refuses_what_is_not_text),
 		T(test_sign_ps1_refuses_a_damaged_block),
+		T(test_sign_ps1_failures_leave_the_script_unchanged),
+		T(test_sign_ps1_keeps_the_owner),
 		T(test_sign_ps1_knows_script_names),
 	};
 

@@ -400,3 +400,35 @@ hd_tmp_discard(struct hd_tmpfile *t)
 	free(t->path);
 	t->tmp = t->path = NULL;
 }
+
+/*
+ * Replacing the input (out names the same file), the new file gets its
+ * owner and group.  Only root may give a file away: anyone else signing
+ * another user's file is refused rather than taking it over.
+ */
+int
+hd_out_keep_owner(struct hd_out *o, const struct stat *in, struct hd_err *err)
+{
+	struct stat out, tmp;
+	int e;
+
+	if (stat(o->path, &out) == -1 || out.st_dev != in->st_dev ||
+	    out.st_ino != in->st_ino)
+		return 0;
+	if (fstat(o->fd, &tmp) == -1)
+		return hd_err_set(err, HD_E_IO, 0, "%s: %s", o->tmp,
+		    strerror(errno));
+	if (tmp.st_uid == in->st_uid && tmp.st_gid == in->st_gid)
+		return 0;
+	if (fchown(o->fd, tmp.st_uid == in->st_uid ? (uid_t)-1 :
+	    in->st_uid, tmp.st_gid == in->st_gid ? (gid_t)-1 :
+	    in->st_gid) == 0)
+		return 0;
+	e = errno;
+	hd_err_set(err, HD_E_IO, 0, "%s: cannot keep its owner %lu:%lu: %s",
+	    o->path, (unsigned long)in->st_uid, (unsigned long)in->st_gid,
+	    strerror(e));
+	hd_err_hint(err, "sign it as its owner (or root), or write a signed "
+	    "copy elsewhere; the file is unchanged");
+	return -1;
+}

@@ -24,6 +24,9 @@ int hd_out_pwrite(struct hd_out *o, const void *data, size_t len, off_t off,
     struct hd_err *err);
 int hd_out_commit(struct hd_out *o, struct hd_err *err);
 void hd_out_abort(struct hd_out *o);
+struct stat;
+int hd_out_keep_owner(struct hd_out *o, const struct stat *in,
+    struct hd_err *err);
 
 int hd_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, struct hd_err *err);

@@ -350,6 +350,20 @@ int hd_verify_pe(const char *path, const char *cafile,
     struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
     void *arg, struct hd_err *err);
 const char *hd_sig_state_name(enum hd_sig_state st);
+
+/* ---- Authenticode for PowerShell scripts (sign_ps1.c, verify_ps1.c) ---- */
+
+/* 1 if path names a script PowerShell's SIP signs: .ps1, .psm1, .psd1. */
+int hd_ps1_name(const char *path);
+/* As hd_sign_pe and hd_verify_pe, for a script: the same options
+ * (desc, url, append, out, replace, progress) and results. */
+int hd_sign_ps1(struct hd_session *s, const struct hd_key *k,
+    const struct hd_der *cert, const struct hd_der *chain, size_t nchain,
+    const char *path, const struct hd_sign_pe_opts *o,
+    struct hd_sign_pe_result *res, struct hd_err *err);
+int hd_verify_ps1(const char *path, const char *cafile,
+    struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
+    void *arg, struct hd_err *err);
 /* ---- certificates (thumb.c, cert_*.c) ---------------------------------- */
 
 /* Where a certificate is kept. */

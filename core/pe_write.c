@@ -182,38 +182,6 @@ out_mode(const struct hd_pe *pe, struct stat *st, struct hd_err *err)
 	return 0;
 }
 
-/*
- * Replacing the input (out names the same file), the new file gets its
- * owner and group.  Only root may give a file away: anyone else signing
- * another user's file is refused rather than taking it over.
- */
-static int
-keep_owner(const struct stat *in, struct pe_out *w, struct hd_err *err)
-{
-	struct stat out, tmp;
-	int e;
-
-	if (stat(w->out.path, &out) == -1 || out.st_dev != in->st_dev ||
-	    out.st_ino != in->st_ino)
-		return 0;
-	if (fstat(w->out.fd, &tmp) == -1)
-		return hd_err_set(err, HD_E_IO, 0, "%s: %s", w->out.tmp,
-		    strerror(errno));
-	if (tmp.st_uid == in->st_uid && tmp.st_gid == in->st_gid)
-		return 0;
-	if (fchown(w->out.fd, tmp.st_uid == in->st_uid ? (uid_t)-1 :
-	    in->st_uid, tmp.st_gid == in->st_gid ? (gid_t)-1 :
-	    in->st_gid) == 0)
-		return 0;
-	e = errno;
-	hd_err_set(err, HD_E_IO, 0, "%s: cannot keep its owner %lu:%lu: %s",
-	    w->out.path, (unsigned long)in->st_uid, (unsigned long)in->st_gid,
-	    strerror(e));
-	hd_err_hint(err, "sign it as its owner (or root), or write a signed "
-	    "copy elsewhere; the file is unchanged");
-	return -1;
-}
-
 static int
 write_all_parts(struct pe_out *w, const unsigned char *der, size_t len,
     const struct hd_pe_digest *expect, struct hd_err *err)
@@ -264,7 +232,7 @@ hd_pe_write_signed(const struct hd_pe *pe, const unsigned char *der,
 	}
 	if (hd_out_begin(&w.out, out, st.st_mode & 0777, replace, err) == -1)
 		goto out;
-	if (keep_owner(&st, &w, err) == -1 ||
+	if (hd_out_keep_owner(&w.out, &st, err) == -1 ||
 	    write_all_parts(&w, der, len, expect, err) == -1) {
 		hd_out_abort(&w.out);
 		goto out;

@@ -110,7 +110,40 @@ ASN1_SEQUENCE(SpcSpOpusInfo) = {
 	ASN1_EXP_OPT(SpcSpOpusInfo, moreInfo, SpcLink, 1)
 } static_ASN1_SEQUENCE_END(SpcSpOpusInfo)
 
+/*
+ * SpcSipInfo ::= SEQUENCE { version INTEGER, sipGuid OCTET STRING,
+ *   five INTEGERs, 0 } -- not in Microsoft's published specification:
+ * the shape is what Windows writes for SIP-signed files (PowerShell
+ * scripts), as osslsigncode and OpenAuthenticode also write it.
+ */
+typedef struct {
+	ASN1_INTEGER *version;
+	ASN1_OCTET_STRING *guid;
+	ASN1_INTEGER *r1, *r2, *r3, *r4, *r5;
+} SpcSipInfo;
+
+ASN1_SEQUENCE(SpcSipInfo) = {
+	ASN1_SIMPLE(SpcSipInfo, version, ASN1_INTEGER),
+	ASN1_SIMPLE(SpcSipInfo, guid, ASN1_OCTET_STRING),
+	ASN1_SIMPLE(SpcSipInfo, r1, ASN1_INTEGER),
+	ASN1_SIMPLE(SpcSipInfo, r2, ASN1_INTEGER),
+	ASN1_SIMPLE(SpcSipInfo, r3, ASN1_INTEGER),
+	ASN1_SIMPLE(SpcSipInfo, r4, ASN1_INTEGER),
+	ASN1_SIMPLE(SpcSipInfo, r5, ASN1_INTEGER)
+} static_ASN1_SEQUENCE_END(SpcSipInfo)
+
 #define ITEM(t) ASN1_ITEM_rptr(t)
+
+/* The PowerShell SIP, {603BCC1F-4B59-4E08-B724-D2C6297EF351}, as a GUID
+ * is stored in memory (first three fields little-endian): the bytes
+ * Windows puts in SpcSipInfo. */
+static const unsigned char ps_sip_guid[16] = {
+	0x1f, 0xcc, 0x3b, 0x60, 0x59, 0x4b, 0x08, 0x4e,
+	0xb7, 0x24, 0xd2, 0xc6, 0x29, 0x7e, 0xf3, 0x51,
+};
+
+/* SpcSipInfo version Windows writes for the PowerShell SIP */
+#define PS_SIP_VERSION 0x10000
 
 /* "<<<Obsolete>>>" in UTF-16BE: the file link every signer puts in
  * SpcPeImageData, which Windows ignores. */
@@ -154,6 +187,56 @@ out:
 	return t;
 }
 
+/* SpcSipInfo for the PowerShell SIP, as an ANY. */
+static ASN1_TYPE *
+ps_sip_info(void)
+{
+	SpcSipInfo *si = (SpcSipInfo *)ASN1_item_new(ITEM(SpcSipInfo));
+	ASN1_STRING *seq = NULL;
+	ASN1_TYPE *t = NULL;
+	unsigned char *der = NULL;
+	int len;
+
+	if (si == NULL || !ASN1_INTEGER_set(si->version, PS_SIP_VERSION) ||
+	    !ASN1_OCTET_STRING_set(si->guid, ps_sip_guid,
+	    sizeof(ps_sip_guid)) || !ASN1_INTEGER_set(si->r1, 0) ||
+	    !ASN1_INTEGER_set(si->r2, 0) || !ASN1_INTEGER_set(si->r3, 0) ||
+	    !ASN1_INTEGER_set(si->r4, 0) || !ASN1_INTEGER_set(si->r5, 0))
+		goto out;
+	if ((len = ASN1_item_i2d((ASN1_VALUE *)si, &der, ITEM(SpcSipInfo))) <=
+	    0 || (seq = ASN1_STRING_new()) == NULL ||
+	    !ASN1_STRING_set(seq, der, len) || (t = ASN1_TYPE_new()) == NULL)
+		goto out;
+	ASN1_TYPE_set(t, V_ASN1_SEQUENCE, seq);
+	seq = NULL;
+out:
+	OPENSSL_free(der);
+	ASN1_STRING_free(seq);
+	ASN1_item_free((ASN1_VALUE *)si, ITEM(SpcSipInfo));
+	return t;
+}
+
+/* Is t an SpcSipInfo naming the PowerShell SIP? */
+static int
+is_ps_sip(const ASN1_TYPE *t)
+{
+	const unsigned char *p;
+	SpcSipInfo *si;
+	int ok;
+
+	if (t == NULL || t->type != V_ASN1_SEQUENCE)
+		return 0;
+	p = t->value.sequence->data;
+	si = (SpcSipInfo *)ASN1_item_d2i(NULL, &p, t->value.sequence->length,
+	    ITEM(SpcSipInfo));
+	ok = si != NULL && p == t->value.sequence->data +
+	    t->value.sequence->length && si->guid->length ==
+	    (int)sizeof(ps_sip_guid) && memcmp(si->guid->data, ps_sip_guid,
+	    sizeof(ps_sip_guid)) == 0;
+	ASN1_item_free((ASN1_VALUE *)si, ITEM(SpcSipInfo));
+	return ok;
+}
+
 /* DigestInfo ::= SEQUENCE { digestAlgorithm (NULL parameters), digest } */
 static int
 digest_info(X509_SIG *sig, const struct hd_pe_digest *dg)
@@ -167,20 +250,21 @@ digest_info(X509_SIG *sig, const struct hd_pe_digest *dg)
 	    (int)dg->len);
 }
 
-/* The SpcIndirectDataContent for a PE file's Authenticode digest. */
+/* The SpcIndirectDataContent for digest dg of a PE file (HD_SPC_PE) or
+ * a PowerShell script (HD_SPC_PS1). */
 int
-hd_spc_indirect_data(const struct hd_pe_digest *dg, unsigned char **der,
-    int *len)
+hd_spc_indirect_data(enum hd_spc_kind kind, const struct hd_pe_digest *dg,
+    unsigned char **der, int *len)
 {
 	SpcIndirectDataContent *idc = (SpcIndirectDataContent *)ASN1_item_new(
 	    ITEM(SpcIndirectDataContent));
-	int rc = -1;
+	int ps1 = kind == HD_SPC_PS1, rc = -1;
 
 	*der = NULL;
-	if (idc == NULL || (idc->data->type = OBJ_txt2obj(
-	    HD_OID_SPC_PE_IMAGE_DATA, 1)) == NULL ||
-	    (idc->data->value = pe_image_data()) == NULL ||
-	    !digest_info(idc->messageDigest, dg))
+	if (idc == NULL || (idc->data->type = OBJ_txt2obj(ps1 ?
+	    HD_OID_SPC_SIPINFO : HD_OID_SPC_PE_IMAGE_DATA, 1)) == NULL ||
+	    (idc->data->value = ps1 ? ps_sip_info() : pe_image_data()) ==
+	    NULL || !digest_info(idc->messageDigest, dg))
 		goto out;
 	if ((*len = ASN1_item_i2d((ASN1_VALUE *)idc, der,
 	    ITEM(SpcIndirectDataContent))) > 0)
@@ -361,14 +445,19 @@ hd_spc_indirect_parse(const unsigned char *der, long len,
 	const X509_ALGOR *alg;
 	const ASN1_OCTET_STRING *value;
 	ASN1_OBJECT *pe = OBJ_txt2obj(HD_OID_SPC_PE_IMAGE_DATA, 1);
+	ASN1_OBJECT *sip = OBJ_txt2obj(HD_OID_SPC_SIPINFO, 1);
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	idc = (SpcIndirectDataContent *)ASN1_item_d2i(NULL, &p, len,
 	    ITEM(SpcIndirectDataContent));
-	if (idc == NULL || p != der + len || pe == NULL)
+	if (idc == NULL || p != der + len || pe == NULL || sip == NULL)
 		goto out;
-	out->pe_image = OBJ_cmp(idc->data->type, pe) == 0;
+	if (OBJ_cmp(idc->data->type, pe) == 0)
+		out->kind = HD_SPC_PE;
+	else if (OBJ_cmp(idc->data->type, sip) == 0 &&
+	    is_ps_sip(idc->data->value))
+		out->kind = HD_SPC_PS1;
 	X509_SIG_get0(idc->messageDigest, &alg, &value);
 	upper_name(out->md_name, sizeof(out->md_name), alg->algorithm);
 	out->md = verify_md(OBJ_obj2nid(alg->algorithm));
@@ -379,6 +468,7 @@ hd_spc_indirect_parse(const unsigned char *der, long len,
 	rc = 0;
 out:
 	ERR_clear_error();
+	ASN1_OBJECT_free(sip);
 	ASN1_OBJECT_free(pe);
 	ASN1_item_free((ASN1_VALUE *)idc, ITEM(SpcIndirectDataContent));
 	return rc;

@@ -161,8 +161,8 @@ malformed(char *why, size_t len, const char *what)
  * BAD or OK, with the reason in why.
  */
 static enum hd_sig_state
-check_sig(PKCS7 *p7, struct hd_spc_digest *sd, X509 **signer, char *why,
-    size_t len)
+check_sig(PKCS7 *p7, enum hd_spc_kind kind, struct hd_spc_digest *sd,
+    X509 **signer, char *why, size_t len)
 {
 	STACK_OF(X509) *signers;
 	PKCS7_SIGNER_INFO *si;
@@ -182,9 +182,11 @@ check_sig(PKCS7 *p7, struct hd_spc_digest *sd, X509 **signer, char *why,
 	    hd_spc_body(c->data, c->length, &body, &blen) == -1)
 		return malformed(why, len, "its content is not an Authenticode "
 		    "SpcIndirectDataContent");
-	if (!sd->pe_image)
-		return malformed(why, len, "it signs something other than a "
-		    "PE file (not SPC_PE_IMAGE_DATAOBJ)");
+	if (sd->kind != kind)
+		return malformed(why, len, kind == HD_SPC_PS1 ? "it signs "
+		    "something other than a PowerShell script (not SpcSipInfo "
+		    "naming the PowerShell SIP)" : "it signs something other "
+		    "than a PE file (not SPC_PE_IMAGE_DATAOBJ)");
 	if (!content_type_ok(si))
 		return malformed(why, len, "its signed contentType is not "
 		    "SPC_INDIRECT_DATA_OBJID");
@@ -210,13 +212,13 @@ check_sig(PKCS7 *p7, struct hd_spc_digest *sd, X509 **signer, char *why,
  * re-encoded: 0 if p7 holds up and (dg non-NULL) signs digest dg.
  */
 int
-hd_ac_self_check(PKCS7 *p7, const struct hd_pe_digest *dg, char *why,
-    size_t len)
+hd_ac_self_check(PKCS7 *p7, enum hd_spc_kind kind,
+    const struct hd_pe_digest *dg, char *why, size_t len)
 {
 	struct hd_spc_digest sd;
 	X509 *signer;
 
-	if (check_sig(p7, &sd, &signer, why, len) != HD_SIG_OK)
+	if (check_sig(p7, kind, &sd, &signer, why, len) != HD_SIG_OK)
 		return -1;
 	if (dg != NULL && (sd.md != dg->md || sd.len != dg->len ||
 	    memcmp(sd.value, dg->value, dg->len) != 0)) {
@@ -228,17 +230,8 @@ hd_ac_self_check(PKCS7 *p7, const struct hd_pe_digest *dg, char *why,
 
 /* ---- against a CA file -------------------------------------------------- */
 
-struct verifier {
-	const struct hd_pe *pe;
-	X509_STORE *store;
-	struct hd_pe_digest dg[4];	/* the file's, one per algorithm */
-	size_t ndg;
-	hd_progress_fn progress;
-	void *arg;
-};
-
 static const struct hd_pe_digest *
-file_digest(struct verifier *v, const EVP_MD *md, struct hd_err *err)
+file_digest(struct hd_ac_verifier *v, const EVP_MD *md, struct hd_err *err)
 {
 	size_t i;
 
@@ -248,11 +241,10 @@ file_digest(struct verifier *v, const EVP_MD *md, struct hd_err *err)
 	/* hd_spc_indirect_parse accepts four algorithms: room for each */
 	if (v->ndg == sizeof(v->dg) / sizeof(v->dg[0])) {
 		hd_err_set(err, HD_E_INTERNAL, 0, "%s: too many digest "
-		    "algorithms", v->pe->path);
+		    "algorithms", v->path);
 		return NULL;
 	}
-	if (hd_pe_digest(v->pe, md, &v->dg[v->ndg], v->progress, v->arg,
-	    err) == -1)
+	if (v->digest(v->ctx, md, &v->dg[v->ndg], err) == -1)
 		return NULL;
 	return &v->dg[v->ndg++];
 }
@@ -297,7 +289,7 @@ for_code_signing(X509 *x, char *why, size_t len)
 
 /* The chain to the CA file, at the current time. */
 static enum hd_sig_state
-check_chain(struct verifier *v, PKCS7 *p7, X509 *signer, char *why,
+check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer, char *why,
     size_t len)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -328,14 +320,15 @@ check_chain(struct verifier *v, PKCS7 *p7, X509 *signer, char *why,
 
 /* Fill r for p7; -1 only when the file itself cannot be read. */
 static int
-verify_one(struct verifier *v, PKCS7 *p7, struct hd_sig_report *r,
+verify_one(struct hd_ac_verifier *v, PKCS7 *p7, struct hd_sig_report *r,
     struct hd_err *err)
 {
 	const struct hd_pe_digest *dg;
 	struct hd_spc_digest sd;
 	X509 *signer = NULL;
 
-	r->state = check_sig(p7, &sd, &signer, r->result, sizeof(r->result));
+	r->state = check_sig(p7, v->kind, &sd, &signer, r->result,
+	    sizeof(r->result));
 	snprintf(r->md, sizeof(r->md), "%s", sd.md_name);
 	if (signer != NULL) {
 		hd_ac_thumbprint(signer, r->sha1);
@@ -357,8 +350,8 @@ verify_one(struct verifier *v, PKCS7 *p7, struct hd_sig_report *r,
 	return 0;
 }
 
-static int
-load_store(struct verifier *v, const char *cafile, struct hd_err *err)
+int
+hd_ac_load_store(struct hd_ac_verifier *v, const char *cafile, struct hd_err *err)
 {
 	int ok;
 
@@ -392,7 +385,7 @@ primary(const unsigned char *der, size_t len)
 }
 
 static int
-verify_all(struct verifier *v, PKCS7 *p7, struct hd_sig_report **sigs,
+verify_all(struct hd_ac_verifier *v, PKCS7 *p7, struct hd_sig_report **sigs,
     size_t *n, struct hd_err *err)
 {
 	STACK_OF(PKCS7) *nested = NULL;
@@ -401,7 +394,7 @@ verify_all(struct verifier *v, PKCS7 *p7, struct hd_sig_report **sigs,
 
 	if (p7 != NULL && hd_ac_nested(p7, &nested) == -1) {
 		hd_err_set(err, HD_E_INPUT, 0, "%s: more than %d nested "
-		    "signatures, or out of memory", v->pe->path, MAX_SIGS - 1);
+		    "signatures, or out of memory", v->path, MAX_SIGS - 1);
 		goto out;
 	}
 	count = 1 + (size_t)sk_PKCS7_num(nested);
@@ -427,6 +420,31 @@ out:
 }
 
 /*
+ * Every signature in der (the file's primary signature, with the nested
+ * ones in it), one report each; der that is not PKCS#7 is one MALFORMED
+ * report.  -1 only when the file itself cannot be digested.
+ */
+int
+hd_ac_verify_der(struct hd_ac_verifier *v, const unsigned char *der,
+    size_t len, struct hd_sig_report **sigs, size_t *n, struct hd_err *err)
+{
+	PKCS7 *p7 = primary(der, len);
+	int rc = verify_all(v, p7, sigs, n, err);
+
+	PKCS7_free(p7);
+	return rc;
+}
+
+static int
+pe_digest(void *ctx, const EVP_MD *md, struct hd_pe_digest *out,
+    struct hd_err *err)
+{
+	struct hd_ac_verifier *v = ctx;
+
+	return hd_pe_digest(v->pe, md, out, v->progress, v->arg, err);
+}
+
+/*
  * Verify every Authenticode signature of the PE file at path against the
  * certificates in cafile (NULL: OpenSSL's default store).  *sigs gets
  * one report per signature (free it with free()); an unsigned file gives
@@ -438,38 +456,32 @@ hd_verify_pe(const char *path, const char *cafile,
     struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
     void *arg, struct hd_err *err)
 {
-	struct verifier v;
+	struct hd_ac_verifier v;
 	struct hd_pe pe;
 	unsigned char *der = NULL;
 	size_t len;
-	PKCS7 *p7;
-	int rc;
+	int rc = -1;
 
 	*sigs = NULL;
 	*n = 0;
 	hd_err_clear(err);
 	memset(&v, 0, sizeof(v));
+	v.kind = HD_SPC_PE;
 	v.pe = &pe;
 	v.progress = progress;
 	v.arg = arg;
+	v.digest = pe_digest;
+	v.ctx = &v;
 	if (hd_pe_open(&pe, path, err) == -1)
 		return -1;
-	if (pe.cert_size == 0) {
-		hd_pe_close(&pe);
-		return 0;
-	}
-	if (hd_pe_signature(&pe, &der, &len, err) == -1 ||
-	    load_store(&v, cafile, err) == -1) {
-		free(der);
-		X509_STORE_free(v.store);
-		hd_pe_close(&pe);
-		return -1;
-	}
-	p7 = primary(der, len);
-	rc = verify_all(&v, p7, sigs, n, err);
-	PKCS7_free(p7);
-	X509_STORE_free(v.store);
+	v.path = pe.path;
+	if (pe.cert_size == 0)
+		rc = 0;
+	else if (hd_pe_signature(&pe, &der, &len, err) == 0 &&
+	    hd_ac_load_store(&v, cafile, err) == 0)
+		rc = hd_ac_verify_der(&v, der, len, sigs, n, err);
 	free(der);
+	X509_STORE_free(v.store);
 	hd_pe_close(&pe);
 	return rc;
 }

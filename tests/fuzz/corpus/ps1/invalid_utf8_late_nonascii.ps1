@@ -1,0 +1,2 @@
+Write-Host "plain ASCII at first"
+Write-Host "Grüße"

@@ -1,0 +1,2 @@
+param([string]$Name)
+Write-Output "Hello, $Name"

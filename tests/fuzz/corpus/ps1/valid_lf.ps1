@@ -1,0 +1,2 @@
+# Unix line ends
+Get-Date

@@ -1,0 +1,2 @@
+# Grüße 😀
+Write-Host 1

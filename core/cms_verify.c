@@ -23,7 +23,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
+#include "cert_int.h"
 
 #define SIG_MAX (16 * 1024 * 1024)	/* no detached signature is larger */
 
@@ -220,8 +220,13 @@ trust_store(const struct hd_verify_opts *o, struct hd_err *err)
 		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 		return NULL;
 	}
-	ok = o->cafile != NULL ? X509_STORE_load_file(st, o->cafile) :
-	    X509_STORE_set_default_paths(st);
+	if (o->cafile == NULL) {
+		/* the system's roots and those the operator trusted at
+		 * accept (the local store) */
+		X509_STORE_free(st);
+		return hd_trust_store(NULL, err);
+	}
+	ok = X509_STORE_load_file(st, o->cafile);
 	if (ok == 1)
 		return st;
 	ERR_clear_error();

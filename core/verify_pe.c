@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "authenticode.h"
+#include "cert_int.h"
 
 /* One report per signature; more would be a file made to exhaust us. */
 #define MAX_SIGS 64
@@ -362,10 +363,15 @@ load_store(struct verifier *v, const char *cafile, struct hd_err *err)
 {
 	int ok;
 
+	if (cafile == NULL) {
+		/* the system's roots and those the operator trusted at
+		 * accept (the local store) */
+		v->store = hd_trust_store(NULL, err);
+		return v->store != NULL ? 0 : -1;
+	}
 	if ((v->store = X509_STORE_new()) == NULL)
 		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
-	ok = cafile != NULL ? X509_STORE_load_file(v->store, cafile) :
-	    X509_STORE_set_default_paths(v->store);
+	ok = X509_STORE_load_file(v->store, cafile);
 	if (ok == 1)
 		return 0;
 	hd_err_set(err, HD_E_INPUT, 0, "%s: cannot load CA certificates",

@@ -40,10 +40,14 @@ struct signing {
 	int ncms;
 };
 
+/* The error without the file's name in front: the summary names it. */
 static void
-err_line(const struct hd_err *err, char *buf, size_t len)
+err_line(const char *in, const struct hd_err *err, char *buf, size_t len)
 {
-	size_t n = (size_t)snprintf(buf, len, "%s", err->msg);
+	size_t k = strlen(in);
+	const char *msg = strncmp(err->msg, in, k) == 0 &&
+	    strncmp(err->msg + k, ": ", 2) == 0 ? err->msg + k + 2 : err->msg;
+	size_t n = (size_t)snprintf(buf, len, "%s", msg);
 
 	if (err->ckr != 0 && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " (%s)",
@@ -57,7 +61,7 @@ static void
 job_fail(struct job *j, enum job_state st, const struct hd_err *err)
 {
 	j->state = st;
-	err_line(err, j->why, sizeof(j->why));
+	err_line(j->in, err, j->why, sizeof(j->why));
 	cli_fail(err);
 }
 

@@ -94,7 +94,7 @@ file_tail(const struct cli *c, const struct vfile *f, int comma)
 		json_kv_str(stdout, "status", st[f->status], f->why[0] != 0);
 		if (f->why[0])
 			json_kv_str(stdout, "error", f->why, 0);
-		printf("}%s\n", comma ? "," : "");
+		printf("}%s", comma ? "," : "");
 		return;
 	}
 	printf("  => %s%s%s\n", f->status == 0 ? "OK" : f->status == 1 ?
@@ -208,7 +208,7 @@ cmd_verify(struct cli *c)
 		return cli_usage_error("verify: --sig names the signature of "
 		    "one file; give one FILE");
 	if (c->json)
-		fputs("[\n", stdout);
+		fputc('[', stdout);
 	for (i = 0; i < c->nargs; i++) {
 		st = verify_one(c, c->args[i], i + 1 < c->nargs);
 		if (st == 2 || (st == 1 && rc == 0))

@@ -150,11 +150,14 @@ t_cms_batch() {
 	expect_stdout_match '^    digest      sha256$'
 	check "verify: good, with the local store's trusted root"
 
-	run_hsmdesk verify --CAfile ca/root.pem --json big.bin
+	run_hsmdesk verify --CAfile ca/root.pem --json big.bin empty.bin
 	expect_status 0
-	expect_stdout_match '"verdict":"good"'
-	expect_stdout_match "\"sha1\":\"$THUMB\""
-	check "verify --CAfile --json"
+	expect_json_array
+	expect_json_fields "$(json_object_with "$HD_OUT" file big.bin)" \
+	    '"type":"cms"' '"signature_file":"big.bin.p7s"' \
+	    '"verdict":"good"' "\"sha1\":\"$THUMB\"" '"digest":"sha256"' \
+	    '"status":"good"'
+	check "verify --CAfile --json: one array, the fields"
 
 	printf 'x' >>'with spaces.txt'
 	run_hsmdesk verify 'with spaces.txt'

@@ -37,6 +37,7 @@ struct signing {
 	unsigned char *chain_buf;	/* concatenated DER, for CMS */
 	size_t chain_len;
 	struct hd_sign *cms;		/* opened at the first CMS file */
+	struct hd_err open_err;		/* why it could not be, if so */
 	int ncms;
 };
 
@@ -168,6 +169,12 @@ find_signer(struct cli *c, struct signing *g, struct hd_err *err)
 	if (hd_key_find(c->s, NULL, id, &g->key, err) == -1 ||
 	    hd_cert_chain(&g->cert, &g->chain, &g->nchain, err) == -1)
 		return -1;
+	if (c->pss && strcmp(g->key.type, "RSA") != 0) {
+		hd_err_set(err, HD_E_USAGE, 0, "--pss: key '%s' is %s; RSA-PSS "
+		    "needs an RSA key", g->key.label, g->key.type);
+		hd_err_hint(err, "sign without --pss");
+		return -1;
+	}
 	return 0;
 }
 
@@ -177,7 +184,7 @@ chain_buffer(const struct cli *c, struct signing *g, struct hd_err *err)
 {
 	size_t i, n = 0;
 
-	if (!c->chain || g->nchain == 0)
+	if (!c->chain || g->nchain == 0 || g->chain_buf != NULL)
 		return 0;
 	for (i = 0; i < g->nchain; i++)
 		n += g->chain[i].len;
@@ -200,10 +207,16 @@ sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	struct progress p;
 	int rc;
 
+	if (g->open_err.code != HD_OK) {
+		*err = g->open_err;	/* said once already: the same again */
+		return -1;
+	}
 	if (g->cms == NULL && (chain_buffer(c, g, err) == -1 ||
 	    hd_sign_open(c->s, &g->key, g->cert.der, g->cert.der_len,
-	    g->chain_buf, g->chain_len, &o, &g->cms, err) == -1))
+	    g->chain_buf, g->chain_len, &o, &g->cms, err) == -1)) {
+		g->open_err = *err;
 		return -1;
+	}
 	progress_start(&p, c, j->in);
 	rc = hd_sign_file(g->cms, j->in, j->out, progress_cb, &p, &res, err);
 	progress_end(&p);
@@ -280,9 +293,13 @@ finish_cms(struct cli *c, struct signing *g, struct job *jobs)
 		    (!failed && !cli_interrupted) || g->ncms < 2)
 			continue;
 		j->state = JOB_FAILED;
-		snprintf(j->why, sizeof(j->why), "%s", cli_interrupted ?
-		    "not written: interrupted before the batch was saved" :
-		    err.msg);
+		if (cli_interrupted)
+			snprintf(j->why, sizeof(j->why), "not written: "
+			    "interrupted before the batch was saved");
+		else
+			snprintf(j->why, sizeof(j->why), "saving the batch "
+			    "failed (%s); %s may not be complete", err.msg,
+			    j->out);
 	}
 }
 

@@ -83,6 +83,9 @@ progress_cb(void *arg, uint64_t done, uint64_t total)
 	if (!p->show)
 		return 0;
 	t = now_ns();
+	/* nothing for what takes less than a fifth of a second */
+	if (t - p->start < 200000000u)
+		return 0;
 	if (t - p->last >= 200000000u || done == total) {
 		p->last = t;
 		draw(p, done, total, t);

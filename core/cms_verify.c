@@ -460,8 +460,8 @@ chain_failed(X509_STORE_CTX *ctx, const char *sig,
  * makes one signer; the others' signatures and digests are checked, their
  * chains are not). */
 static enum hd_verdict
-check_chain(CMS_ContentInfo *cms, X509_STORE *store, const char *sig,
-    struct hd_verify_result *res, struct hd_err *err)
+check_chain(CMS_ContentInfo *cms, X509_STORE *store, int local,
+    const char *sig, struct hd_verify_result *res, struct hd_err *err)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	STACK_OF(X509) *certs = CMS_get1_certs(cms);
@@ -470,7 +470,14 @@ check_chain(CMS_ContentInfo *cms, X509_STORE *store, const char *sig,
 
 	CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(
 	    CMS_get0_SignerInfos(cms), 0), NULL, &signer, NULL, NULL);
-	if (ctx == NULL || !X509_STORE_CTX_init(ctx, store, signer, certs)) {
+	if (certs == NULL)
+		certs = sk_X509_new_null();
+	/* without a CA file, the intermediates accept stored help build the
+	 * chain (untrusted), as Windows' intermediate store does */
+	if (local && hd_store_pool_add(certs, err) == -1)
+		goto out;
+	if (ctx == NULL || certs == NULL ||
+	    !X509_STORE_CTX_init(ctx, store, signer, certs)) {
 		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 		goto out;
 	}
@@ -558,7 +565,7 @@ hd_verify_file(const char *data, const char *sig,
 	hd_err_clear(&e);
 	outcome(res, err, check_content(cms, data, sig, o, res, &e), &e);
 	hd_err_clear(&e);
-	outcome(res, err, check_chain(cms, store, sig, res, &e), &e);
+	outcome(res, err, check_chain(cms, store, o->cafile == NULL, sig, res, &e), &e);
 	hd_err_clear(&e);
 	outcome(res, err, check_usage(cms, o, sig, res, &e), &e);
 out:

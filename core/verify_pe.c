@@ -232,6 +232,7 @@ hd_ac_self_check(PKCS7 *p7, const struct hd_pe_digest *dg, char *why,
 struct verifier {
 	const struct hd_pe *pe;
 	X509_STORE *store;
+	STACK_OF(X509) *pool;		/* no CA file: the local store's */
 	struct hd_pe_digest dg[4];	/* the file's, one per algorithm */
 	size_t ndg;
 	hd_progress_fn progress;
@@ -302,12 +303,21 @@ check_chain(struct verifier *v, PKCS7 *p7, X509 *signer, char *why,
     size_t len)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) *chain, *untrusted = sk_X509_new_null();
 	char root[256];
-	int ok = 0;
+	int i, ok = 0;
 
-	if (ctx == NULL || !X509_STORE_CTX_init(ctx, v->store, signer,
-	    p7->d.sign->cert)) {
+	for (i = 0; untrusted != NULL && i < sk_X509_num(p7->d.sign->cert);
+	    i++)
+		if (!X509_add_cert(untrusted, sk_X509_value(p7->d.sign->cert,
+		    i), X509_ADD_FLAG_UP_REF))
+			break;
+	for (i = 0; untrusted != NULL && i < sk_X509_num(v->pool); i++)
+		if (!X509_add_cert(untrusted, sk_X509_value(v->pool, i),
+		    X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP))
+			break;
+	if (ctx == NULL || untrusted == NULL ||
+	    !X509_STORE_CTX_init(ctx, v->store, signer, untrusted)) {
 		snprintf(why, len, "out of memory checking the certificate "
 		    "chain");
 	} else if (X509_verify_cert(ctx) <= 0) {
@@ -324,6 +334,7 @@ check_chain(struct verifier *v, PKCS7 *p7, X509 *signer, char *why,
 	}
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);
+	sk_X509_pop_free(untrusted, X509_free);
 	return ok ? HD_SIG_OK : HD_SIG_UNTRUSTED;
 }
 
@@ -367,7 +378,9 @@ load_store(struct verifier *v, const char *cafile, struct hd_err *err)
 		/* the system's roots and those the operator trusted at
 		 * accept (the local store) */
 		v->store = hd_trust_store(NULL, err);
-		return v->store != NULL ? 0 : -1;
+		if (v->store == NULL || hd_store_pool(&v->pool, err) == -1)
+			return -1;
+		return 0;
 	}
 	if ((v->store = X509_STORE_new()) == NULL)
 		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
@@ -467,6 +480,7 @@ hd_verify_pe(const char *path, const char *cafile,
 	if (hd_pe_signature(&pe, &der, &len, err) == -1 ||
 	    load_store(&v, cafile, err) == -1) {
 		free(der);
+		sk_X509_pop_free(v.pool, X509_free);
 		X509_STORE_free(v.store);
 		hd_pe_close(&pe);
 		return -1;
@@ -474,6 +488,7 @@ hd_verify_pe(const char *path, const char *cafile,
 	p7 = primary(der, len);
 	rc = verify_all(&v, p7, sigs, n, err);
 	PKCS7_free(p7);
+	sk_X509_pop_free(v.pool, X509_free);
 	X509_STORE_free(v.store);
 	free(der);
 	hd_pe_close(&pe);

@@ -204,6 +204,19 @@ t_cms_options() {
 	run_hsmdesk verify --sig b.sig b.txt
 	expect_status 0
 	check "verify --sig"
+
+	printf 'no chain\n' >c.txt
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP c.txt
+	expect_status 0
+	run_hsmdesk verify c.txt
+	expect_status 0
+	expect_stdout_match '^  signature 0: good$'
+	check "signed without --chain: verify finds the intermediate in the local store"
+
+	run_hsmdesk verify --CAfile ca/root.pem c.txt
+	expect_status 1
+	expect_stdout_match '^  signature 0: untrusted$'
+	check "... but not with --CAfile alone (exit 1)"
 }
 
 t_cms_errors() {
@@ -243,6 +256,12 @@ t_cms_errors() {
 	expect_status 2
 	expect_stderr_match 'private key is not on token'
 	check "a certificate without a key on the token is refused"
+
+	run_hsmdesk sign --sha1 "$THUMB" --pss --pin env:UP one.txt two.txt
+	expect_status 2
+	expect_stderr_one_line
+	expect_stderr_match 'RSA-PSS needs an RSA key'
+	check "--pss with an EC key: refused before any file (exit 2)"
 
 	printf 'Write-Host hi\n' >s.ps1
 	run_hsmdesk sign --sha1 "$THUMB" --type authenticode --pin env:UP \
@@ -330,9 +349,42 @@ t_pe() {
 	check "--type authenticode on a text file: unusable, exit 2"
 }
 
+t_pe_ec() {
+	ready codesign-ecdsa-p256
+	build_pe
+	run_hsmdesk sign --sha1 "$(colons "$THUMB")" --fd sha512 --pin env:UP \
+	    hello64.exe hello32.exe
+	expect_status 0
+	expect_stdout_count 2 '^OK +authenticode '
+	pe_ok hello64.exe
+	pe_ok hello32.exe
+	expect_no_pin "$UP"
+	check "ECDSA P-256, --fd sha512: osslsigncode verifies both"
+
+	cp hello64.exe copy.exe
+	run_hsmdesk sign --sha1 "$THUMB" --type cms --pin env:UP copy.exe
+	expect_status 0
+	expect_stdout_match '^OK +cms +copy.exe -> copy.exe.p7s$'
+	check "--type cms on a PE file: a detached signature"
+
+	run_hsmdesk verify hello64.exe hello32.exe
+	expect_status 0
+	expect_stdout_match '^    digest      SHA512$'
+	check "verify: good"
+
+	cp hello.c hello2.c
+	timeout 120 x86_64-w64-mingw32-gcc -O2 -o unsigned.exe hello2.c \
+	    </dev/null >/dev/null 2>&1 || t_abort "MinGW build failed"
+	run_hsmdesk verify unsigned.exe hello32.exe
+	expect_status 2
+	expect_stderr_match 'not signed'
+	check "verify of an unsigned PE among signed ones: exit 2"
+}
+
 t_run "CMS batch" t_cms_batch
 t_run "CMS options" t_cms_options
 t_run "CMS errors" t_cms_errors
 t_run "CMS interrupt" t_cms_interrupt
 t_run "Authenticode" t_pe
+t_run "Authenticode EC" t_pe_ec
 e2e_finish

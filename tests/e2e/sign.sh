@@ -285,11 +285,22 @@ t_cms_interrupt() {
 	    fail "sanitizer report on stderr"
 	expect_stderr_match 'interrupted'
 	expect_status 130
-	[[ ! -e huge.bin.p7s ]] || fail "huge.bin.p7s exists"
-	[[ -z $(find . -maxdepth 1 -name '*.tmp*' -o -maxdepth 1 -name '.huge*') ]] ||
-	    fail "temporary files left: $(ls -a)"
+	# nor its temporary file (huge.bin.p7s.XXXXXX)
+	[[ -z $(compgen -G 'huge.bin.p7s*') ]] ||
+	    fail "output or temporary file left: $(ls -a)"
 	expect_no_pin "$UP"
 	check "Ctrl-C during a 2 GiB file: no .p7s, exit 130"
+
+	timeout --preserve-status -s TERM 2 "$HD_BIN" sign --sha1 "$THUMB" \
+	    --pin env:UP huge.bin </dev/null >out.txt 2>err.txt
+	HD_STATUS=$?
+	HD_ERR=$(<err.txt)
+	HD_OUT=$(<out.txt)
+	HD_CMD="hsmdesk sign --sha1 $THUMB --pin env:UP huge.bin (SIGTERM at 2 s)"
+	expect_status 143
+	[[ -z $(compgen -G 'huge.bin.p7s*') ]] ||
+	    fail "output or temporary file left: $(ls -a)"
+	check "SIGTERM: no .p7s, exit 143"
 }
 
 # ---- Authenticode -----------------------------------------------------------------

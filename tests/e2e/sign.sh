@@ -106,10 +106,11 @@ pe_ok() {	# pe_ok FILE
 
 # Two small Windows programs, 64- and 32-bit.
 build_pe() {
-	command -v x86_64-w64-mingw32-gcc >/dev/null &&
-	    command -v i686-w64-mingw32-gcc >/dev/null &&
-	    command -v osslsigncode >/dev/null ||
-	    t_abort "MinGW or osslsigncode is not installed (make deps)"
+	local tool
+	for tool in x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc osslsigncode; do
+		command -v "$tool" >/dev/null ||
+		    t_abort "$tool is not installed (make deps)"
+	done
 	printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' \
 	    >hello.c
 	timeout 120 x86_64-w64-mingw32-gcc -O2 -o hello64.exe hello.c \
@@ -271,35 +272,34 @@ t_cms_errors() {
 	check "--type authenticode on a .ps1: not yet, says so"
 }
 
-t_cms_interrupt() {
-	ready codesign-ecdsa-p256
-	truncate -s 2G huge.bin
-	# SIGINT after 2 s: logged in by then, hashing the 2 GiB
-	timeout --preserve-status -s INT 2 "$HD_BIN" sign --sha1 "$THUMB" --pin env:UP huge.bin \
-	    </dev/null >out.txt 2>err.txt
-	HD_STATUS=$?
-	HD_ERR=$(<err.txt)
-	HD_OUT=$(<out.txt)
-	HD_CMD="hsmdesk sign --sha1 $THUMB --pin env:UP huge.bin (SIGINT at 2 s)"
-	! grep -Eq 'Sanitizer|runtime error:' err.txt ||
-	    fail "sanitizer report on stderr"
-	expect_stderr_match 'interrupted'
-	expect_status 130
-	# nor its temporary file (huge.bin.p7s.XXXXXX)
-	[[ -z $(compgen -G 'huge.bin.p7s*') ]] ||
-	    fail "output or temporary file left: $(ls -a)"
-	expect_no_pin "$UP"
-	check "Ctrl-C during a 2 GiB file: no .p7s, exit 130"
-
-	timeout --preserve-status -s TERM 2 "$HD_BIN" sign --sha1 "$THUMB" \
+# sign_signalled SIG: sign the 2 GiB huge.bin, SIG after 2 s (logged in
+# by then, hashing); the run's status and output as run_hsmdesk leaves them.
+sign_signalled() {
+	timeout --preserve-status -s "$1" 2 "$HD_BIN" sign --sha1 "$THUMB" \
 	    --pin env:UP huge.bin </dev/null >out.txt 2>err.txt
 	HD_STATUS=$?
 	HD_ERR=$(<err.txt)
 	HD_OUT=$(<out.txt)
-	HD_CMD="hsmdesk sign --sha1 $THUMB --pin env:UP huge.bin (SIGTERM at 2 s)"
-	expect_status 143
+	# shellcheck disable=SC2034	# fail() in lib.bash shows it
+	HD_CMD="hsmdesk sign --sha1 $THUMB --pin env:UP huge.bin (SIG$1 at 2 s)"
+	! grep -Eq 'Sanitizer|runtime error:' err.txt ||
+	    fail "sanitizer report on stderr"
+	expect_stderr_match 'sign interrupted'
+	# neither the signature nor its temporary file (huge.bin.p7s.XXXXXX)
 	[[ -z $(compgen -G 'huge.bin.p7s*') ]] ||
 	    fail "output or temporary file left: $(ls -a)"
+	expect_no_pin "$UP"
+}
+
+t_cms_interrupt() {
+	ready codesign-ecdsa-p256
+	truncate -s 2G huge.bin
+	sign_signalled INT
+	expect_status 130
+	check "Ctrl-C during a 2 GiB file: no .p7s, exit 130"
+
+	sign_signalled TERM
+	expect_status 143
 	check "SIGTERM: no .p7s, exit 143"
 }
 

@@ -242,10 +242,18 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	rc = hd_sign_pe(c->s, &g->key, &cert, g->chain, g->nchain, j->in, &o,
 	    &res, err);
 	progress_end(&p);
-	if (rc == 0)
-		snprintf(j->out, sizeof(j->out), "%s (%u signature%s)",
-		    res.path, res.nsigs, res.nsigs == 1 ? "" : "s");
-	return rc;
+	if (rc != 0)
+		return rc;
+	snprintf(j->out, sizeof(j->out), "%s (%u signature%s%s)", res.path,
+	    res.nsigs, res.nsigs == 1 ? "" : "s", res.had_signature &&
+	    !c->append ? ", the old one replaced" : "");
+	/* a warning, not chatter: -q does not silence it */
+	if (res.other_links > 0)
+		fprintf(stderr, "hsmdesk: %s: %lu other hard link%s still "
+		    "name%s the unsigned file\n", j->in, res.other_links,
+		    res.other_links == 1 ? "" : "s",
+		    res.other_links == 1 ? "s" : "");
+	return 0;
 }
 
 /* Every usable file, in order; stops at a signal. */

@@ -372,6 +372,15 @@ t_pe_ec() {
 	expect_no_pin "$UP"
 	check "ECDSA P-256, --fd sha512: osslsigncode verifies both"
 
+	ln hello32.exe link32.exe
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP hello32.exe
+	expect_status 0
+	expect_stdout_match '^OK +authenticode +hello32.exe -> .*/hello32.exe \(1 signature, the old one replaced\)$'
+	expect_stderr_match '^hsmdesk: hello32.exe: 1 other hard link still names the unsigned file$'
+	pe_ok hello32.exe
+	check "signing again without --as replaces the signature; a hard link is named"
+	rm link32.exe
+
 	cp hello64.exe copy.exe
 	run_hsmdesk sign --sha1 "$THUMB" --type cms --pin env:UP copy.exe
 	expect_status 0

@@ -398,8 +398,9 @@ cmd_sign(struct cli *c)
 	if (rc == 0)
 		rc = summary(c, jobs);
 	if (cli_interrupted) {
-		fprintf(stderr, "hsmdesk: sign interrupted (%s); the file being "
-		    "signed was left as it was\n", strsignal(cli_interrupted));
+		fprintf(stderr, "hsmdesk: sign interrupted (%s); the file "
+		    "being signed was left as it was\n",
+		    strsignal(cli_interrupted));
 		rc = 128 + cli_interrupted;
 	}
 	free(g.chain_buf);

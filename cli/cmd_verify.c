@@ -55,7 +55,8 @@ print_sig(const struct cli *c, const struct sigline *s, int comma)
 	}
 	printf("  signature %u%s: %s\n", s->index, s->index ? " (nested)" :
 	    "", s->good ? "good" : s->verdict);
-	printf("    signer      %s\n", s->subject[0] ? s->subject : "(unknown)");
+	printf("    signer      %s\n", s->subject[0] ? s->subject :
+	    "(unknown)");
 	printf("    thumbprint  %s\n", s->sha1[0] ? s->sha1 : "(unknown)");
 	if (s->time != NULL)
 		printf("    signed at   %s\n", s->time[0] ? s->time :

@@ -565,7 +565,8 @@ hd_verify_file(const char *data, const char *sig,
 	hd_err_clear(&e);
 	outcome(res, err, check_content(cms, data, sig, o, res, &e), &e);
 	hd_err_clear(&e);
-	outcome(res, err, check_chain(cms, store, o->cafile == NULL, sig, res, &e), &e);
+	outcome(res, err, check_chain(cms, store, o->cafile == NULL, sig, res,
+	    &e), &e);
 	hd_err_clear(&e);
 	outcome(res, err, check_usage(cms, o, sig, res, &e), &e);
 out:

@@ -545,7 +545,8 @@ enum hd_verdict {
 
 struct hd_verify_opts {
 	const char *cafile;	/* trusted roots (PEM); NULL: the system's
-				 * and the local store's trusted roots */
+				 * and the local store's trusted roots, its
+				 * intermediates helping to build chains */
 	int any_eku;		/* accept any extended key usage */
 	hd_progress_fn progress;	/* over the data file; may be NULL */
 	void *arg;

@@ -581,7 +581,9 @@ hd_file_type(const char *path, enum hd_file_type *type, struct hd_err *err)
 	int fd;
 
 	*type = HD_FILE_DATA;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: a FIFO must not hang us before it is refused */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
 		return hd_err_set(err, HD_E_INPUT, 0, "%s: %s", path,
 		    strerror(errno));
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {

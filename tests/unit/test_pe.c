@@ -644,6 +644,12 @@ test_file_type_refuses_missing_file_and_directory(void **state)
 	assert_int_equal(hd_file_type(dir, &t, &err), -1);
 	assert_int_equal(err.code, HD_E_INPUT);
 	assert_non_null(strstr(err.msg, "is a directory"));
+	/* a FIFO nobody writes to: refused at once, not waited on */
+	snprintf(dir, sizeof(dir), "%s", tl_pe_path("fifo"));
+	assert_int_equal(tl_run("rm -f '%s' && mkfifo '%s'", dir, dir), 0);
+	hd_err_clear(&err);
+	assert_int_equal(hd_file_type(dir, &t, &err), -1);
+	assert_non_null(strstr(err.msg, "not a regular file"));
 }
 
 #define T(f) cmocka_unit_test(f)

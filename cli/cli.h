@@ -2,6 +2,7 @@
 #ifndef HD_CLI_H
 #define HD_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "hsmdesk.h"
@@ -24,6 +25,16 @@ enum {
 	OPT_INF = 1 << 13,
 	OPT_ALLOW_EXPORTABLE = 1 << 14,
 	OPT_YES = 1 << 15,
+	/* sign, verify */
+	OPT_FD = 1 << 16,
+	OPT_TYPE = 1 << 17,
+	OPT_PSS = 1 << 18,
+	OPT_DESC = 1 << 19,
+	OPT_URL = 1 << 20,
+	OPT_AS = 1 << 21,
+	OPT_TR = 1 << 22,	/* --tr, --td: timestamps, not built yet */
+	OPT_CAFILE = 1 << 23,
+	OPT_SIG = 1 << 30,
 	/* certificates; high bits, apart from those other verbs add */
 	OPT_TRUST_ROOT = 1 << 24,
 	OPT_SHA1 = 1 << 25,
@@ -48,6 +59,8 @@ struct cli {
 	int der, force, allow_exportable, yes;
 	const char *trust_root, *sha1, *sha256, *expiring;
 	int chain, p7b;
+	const char *fd, *type, *desc, *url, *tr, *td, *cafile, *sig;
+	int pss, append;
 	int json, quiet, verbose, version, help;
 	int used;		/* OPT_* bits given on the command line */
 	int stdin_taken;	/* "-" may be used by one PIN option only */
@@ -81,6 +94,20 @@ int pin_source_check(char *src, const char *opt);
 int pin_get(struct cli *c, const char *src, const char *opt,
     const char *prompt, int confirm, struct hd_pin *pin, struct hd_err *err);
 
+/* progress.c: the progress bar, and the signal that stops a batch */
+struct progress {
+	const char *name;
+	int show, drawn;
+	uint64_t start, last;	/* nanoseconds, monotonic */
+};
+
+extern volatile sig_atomic_t cli_interrupted;
+void cli_catch_signals(int on);
+void progress_start(struct progress *p, const struct cli *c,
+    const char *name);
+int progress_cb(void *arg, uint64_t done, uint64_t total);
+void progress_end(struct progress *p);
+
 /* json.c */
 void json_str(FILE *f, const char *s);
 void json_kv_str(FILE *f, const char *k, const char *v, int comma);
@@ -103,6 +130,10 @@ int cmd_request(struct cli *c);
 int cmd_accept(struct cli *c);
 int cmd_certs(struct cli *c);
 int cmd_export_cert(struct cli *c);
+
+/* cmd_sign.c, cmd_verify.c */
+int cmd_sign(struct cli *c);
+int cmd_verify(struct cli *c);
 
 /* the TUI (tui/) */
 int tui_run(struct cli *c);

@@ -4,6 +4,7 @@
  * command; each verb says which of its own it accepts.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,13 @@ static const struct verb verbs[] = {
 	{ "export-cert", "export-cert --sha1 THUMB [--chain] [--der|--p7b] "
 	  "--out FILE [--force] [--pin SRC]", cmd_export_cert, OPT_SHA1 | OPT_CHAIN |
 	  OPT_DER | OPT_P7B | OPT_OUT | OPT_FORCE | OPT_PIN, 0 },
+	{ "sign", "sign --sha1 THUMB [--fd sha256|sha384|sha512] "
+	  "[--type auto|cms|authenticode] [--pss] [--chain] [--d TEXT] "
+	  "[--du URL] [--as] [--out FILE] [--pin SRC] FILE...", cmd_sign,
+	  OPT_SHA1 | OPT_FD | OPT_TYPE | OPT_PSS | OPT_CHAIN | OPT_DESC |
+	  OPT_URL | OPT_AS | OPT_TR | OPT_OUT | OPT_PIN, INT_MAX },
+	{ "verify", "verify [--CAfile F] [--sig FILE.p7s] [--json] FILE...",
+	  cmd_verify, OPT_CAFILE | OPT_SIG | OPT_JSON, INT_MAX },
 	{ "help", "help", cmd_help, 0, 0 },
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

@@ -65,6 +65,8 @@ struct hd_ac_verifier {
 	const char *path;		/* names the file in messages */
 	enum hd_spc_kind kind;
 	X509_STORE *store;
+	STACK_OF(X509) *pool;		/* no CA file: the local store's
+					 * intermediates, untrusted */
 	struct hd_pe_digest dg[4];	/* the file's, one per algorithm */
 	size_t ndg;
 	int (*digest)(void *ctx, const EVP_MD *md, struct hd_pe_digest *out,

@@ -6,6 +6,7 @@
  * certificates are public.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -136,6 +137,60 @@ out:
 	BIO_free(b);
 	X509_free(x);
 	sk_X509_pop_free(certs, X509_free);
+	ERR_clear_error();
+	return rc;
+}
+
+void
+hd_ders_free(struct hd_der *certs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; certs != NULL && i < n; i++)
+		OPENSSL_free((void *)certs[i].der);
+	free(certs);
+}
+
+/* For signing: the issuers of c the local store knows, as DER, so that
+ * a verifier holding only the root can build the chain. */
+int
+hd_cert_chain(const struct hd_cert *c, struct hd_der **certs, size_t *n,
+    struct hd_err *err)
+{
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	X509 *x = hd_cert_x509(c);
+	int i, len, rc = -1;
+
+	*certs = NULL;
+	*n = 0;
+	hd_err_clear(err);
+	if (chain == NULL || x == NULL) {
+		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
+		goto out;
+	}
+	if (chain_of(x, 1, chain, err) == -1)
+		goto out;
+	if ((*certs = calloc((size_t)sk_X509_num(chain), sizeof(**certs))) ==
+	    NULL && sk_X509_num(chain) > 1)
+		goto nomem;
+	for (i = 1; i < sk_X509_num(chain); i++) {
+		unsigned char *der = NULL;
+
+		if ((len = i2d_X509(sk_X509_value(chain, i), &der)) <= 0)
+			goto nomem;
+		(*certs)[*n].der = der;
+		(*certs)[(*n)++].len = (size_t)len;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
+	hd_ders_free(*certs, *n);
+	*certs = NULL;
+	*n = 0;
+out:
+	X509_free(x);
+	sk_X509_pop_free(chain, X509_free);
 	ERR_clear_error();
 	return rc;
 }

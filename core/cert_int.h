@@ -41,6 +41,7 @@ int hd_store_has_leaf(const char *serial, const unsigned char *id,
 int hd_store_load(enum hd_cert_where w, const char *serial,
     struct hd_cert **list, size_t *n, struct hd_err *err);
 int hd_store_pool(STACK_OF(X509) **out, struct hd_err *err);
+int hd_store_pool_add(STACK_OF(X509) *untrusted, struct hd_err *err);
 
 /* cert_token.c: certificate objects and key matching, raw PKCS#11 */
 int hd_token_match(struct hd_session *s, STACK_OF(X509) *certs, int *which,

@@ -351,3 +351,19 @@ hd_store_pool(STACK_OF(X509) **out, struct hd_err *err)
 	}
 	return 0;
 }
+
+/* Add the local store's certificates to untrusted (for chain building). */
+int
+hd_store_pool_add(STACK_OF(X509) *untrusted, struct hd_err *err)
+{
+	STACK_OF(X509) *pool;
+	int i, ok = 1;
+
+	if (hd_store_pool(&pool, err) == -1)
+		return -1;
+	for (i = 0; ok && i < sk_X509_num(pool); i++)
+		ok = X509_add_cert(untrusted, sk_X509_value(pool, i),
+		    X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP);
+	sk_X509_pop_free(pool, X509_free);
+	return ok ? 0 : hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
+}

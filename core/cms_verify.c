@@ -23,7 +23,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
+#include "cert_int.h"
 
 #define SIG_MAX (16 * 1024 * 1024)	/* no detached signature is larger */
 
@@ -220,8 +220,13 @@ trust_store(const struct hd_verify_opts *o, struct hd_err *err)
 		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 		return NULL;
 	}
-	ok = o->cafile != NULL ? X509_STORE_load_file(st, o->cafile) :
-	    X509_STORE_set_default_paths(st);
+	if (o->cafile == NULL) {
+		/* the system's roots and those the operator trusted at
+		 * accept (the local store) */
+		X509_STORE_free(st);
+		return hd_trust_store(NULL, err);
+	}
+	ok = X509_STORE_load_file(st, o->cafile);
 	if (ok == 1)
 		return st;
 	ERR_clear_error();
@@ -455,8 +460,8 @@ chain_failed(X509_STORE_CTX *ctx, const char *sig,
  * makes one signer; the others' signatures and digests are checked, their
  * chains are not). */
 static enum hd_verdict
-check_chain(CMS_ContentInfo *cms, X509_STORE *store, const char *sig,
-    struct hd_verify_result *res, struct hd_err *err)
+check_chain(CMS_ContentInfo *cms, X509_STORE *store, int local,
+    const char *sig, struct hd_verify_result *res, struct hd_err *err)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	STACK_OF(X509) *certs = CMS_get1_certs(cms);
@@ -465,7 +470,14 @@ check_chain(CMS_ContentInfo *cms, X509_STORE *store, const char *sig,
 
 	CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(
 	    CMS_get0_SignerInfos(cms), 0), NULL, &signer, NULL, NULL);
-	if (ctx == NULL || !X509_STORE_CTX_init(ctx, store, signer, certs)) {
+	if (certs == NULL)
+		certs = sk_X509_new_null();
+	/* without a CA file, the intermediates accept stored help build the
+	 * chain (untrusted), as Windows' intermediate store does */
+	if (local && hd_store_pool_add(certs, err) == -1)
+		goto out;
+	if (ctx == NULL || certs == NULL ||
+	    !X509_STORE_CTX_init(ctx, store, signer, certs)) {
 		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 		goto out;
 	}
@@ -553,7 +565,8 @@ hd_verify_file(const char *data, const char *sig,
 	hd_err_clear(&e);
 	outcome(res, err, check_content(cms, data, sig, o, res, &e), &e);
 	hd_err_clear(&e);
-	outcome(res, err, check_chain(cms, store, sig, res, &e), &e);
+	outcome(res, err, check_chain(cms, store, o->cafile == NULL, sig, res,
+	    &e), &e);
 	hd_err_clear(&e);
 	outcome(res, err, check_usage(cms, o, sig, res, &e), &e);
 out:

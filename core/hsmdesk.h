@@ -346,6 +346,7 @@ struct hd_sig_report {
 	char result[512];	/* the outcome in words */
 };
 
+/* cafile NULL: the system's roots and the local store's trusted ones. */
 int hd_verify_pe(const char *path, const char *cafile,
     struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
     void *arg, struct hd_err *err);
@@ -426,6 +427,21 @@ int hd_cert_find(struct hd_session *s, const char *sha1, struct hd_cert *out,
     struct hd_err *err);
 int hd_cert_export(struct hd_session *s, const struct hd_cert *c, int chain,
     enum hd_cert_format fmt, const char *path, int replace, size_t *count,
+    struct hd_err *err);
+/* c's issuers the local store knows, up to a root, without c itself: each
+ * DER malloc'd; free with hd_ders_free. */
+int hd_cert_chain(const struct hd_cert *c, struct hd_der **certs, size_t *n,
+    struct hd_err *err);
+void hd_ders_free(struct hd_der *certs, size_t n);
+
+/* What a file is, by its content, for sign --type auto. */
+enum hd_file_type {
+	HD_FILE_DATA,		/* anything else: a detached CMS signature */
+	HD_FILE_PE,		/* "MZ" and a "PE\0\0" header: Authenticode */
+};
+
+/* -1 (HD_E_INPUT) when path is missing, not a regular file or unreadable. */
+int hd_file_type(const char *path, enum hd_file_type *type,
     struct hd_err *err);
 
 /* certreq -accept: the checks made before anything is stored. */
@@ -542,7 +558,9 @@ enum hd_verdict {
 };
 
 struct hd_verify_opts {
-	const char *cafile;	/* trusted roots (PEM); NULL: the system's */
+	const char *cafile;	/* trusted roots (PEM); NULL: the system's
+				 * and the local store's trusted roots, its
+				 * intermediates helping to build chains */
 	int any_eku;		/* accept any extended key usage */
 	hd_progress_fn progress;	/* over the data file; may be NULL */
 	void *arg;

@@ -569,3 +569,41 @@ hd_pe_signature(const struct hd_pe *pe, unsigned char **der, size_t *len,
 	*len = (size_t)n;
 	return 0;
 }
+
+/* By content, as Windows does: an MS-DOS header whose e_lfanew points at
+ * "PE\0\0" is a PE file (PE/COFF: MS-DOS Stub, Signature). */
+int
+hd_file_type(const char *path, enum hd_file_type *type, struct hd_err *err)
+{
+	unsigned char b[DOS_HDR], sig[4];
+	struct stat st = { 0 };
+	ssize_t r;
+	int fd;
+
+	*type = HD_FILE_DATA;
+	/* O_NONBLOCK: a FIFO must not hang us before it is refused */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
+		return hd_err_set(err, HD_E_INPUT, 0, "%s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		hd_err_set(err, HD_E_INPUT, 0, "%s: %s", path,
+		    S_ISDIR(st.st_mode) ? "is a directory, not a file" :
+		    "not a regular file");
+		close(fd);
+		return -1;
+	}
+	r = pread(fd, b, sizeof(b), 0);
+	if (r == -1) {
+		hd_err_set(err, HD_E_INPUT, 0, "%s: cannot read: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (r == (ssize_t)sizeof(b) && b[0] == 'M' && b[1] == 'Z' &&
+	    pread(fd, sig, 4, (off_t)le32(b + 60)) == 4 &&
+	    memcmp(sig, "PE\0\0", 4) == 0)
+		*type = HD_FILE_PE;
+	close(fd);
+	return 0;
+}

@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "authenticode.h"
+#include "cert_int.h"
 
 /* One report per signature; more would be a file made to exhaust us. */
 #define MAX_SIGS 64
@@ -293,12 +294,21 @@ check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer, char *why,
     size_t len)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) *chain, *untrusted = sk_X509_new_null();
 	char root[256];
-	int ok = 0;
+	int i, ok = 0;
 
-	if (ctx == NULL || !X509_STORE_CTX_init(ctx, v->store, signer,
-	    p7->d.sign->cert)) {
+	for (i = 0; untrusted != NULL && i < sk_X509_num(p7->d.sign->cert);
+	    i++)
+		if (!X509_add_cert(untrusted, sk_X509_value(p7->d.sign->cert,
+		    i), X509_ADD_FLAG_UP_REF))
+			break;
+	for (i = 0; untrusted != NULL && i < sk_X509_num(v->pool); i++)
+		if (!X509_add_cert(untrusted, sk_X509_value(v->pool, i),
+		    X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP))
+			break;
+	if (ctx == NULL || untrusted == NULL ||
+	    !X509_STORE_CTX_init(ctx, v->store, signer, untrusted)) {
 		snprintf(why, len, "out of memory checking the certificate "
 		    "chain");
 	} else if (X509_verify_cert(ctx) <= 0) {
@@ -315,6 +325,7 @@ check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer, char *why,
 	}
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);
+	sk_X509_pop_free(untrusted, X509_free);
 	return ok ? HD_SIG_OK : HD_SIG_UNTRUSTED;
 }
 
@@ -355,10 +366,17 @@ hd_ac_load_store(struct hd_ac_verifier *v, const char *cafile, struct hd_err *er
 {
 	int ok;
 
+	if (cafile == NULL) {
+		/* the system's roots and those the operator trusted at
+		 * accept (the local store) */
+		v->store = hd_trust_store(NULL, err);
+		if (v->store == NULL || hd_store_pool(&v->pool, err) == -1)
+			return -1;
+		return 0;
+	}
 	if ((v->store = X509_STORE_new()) == NULL)
 		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
-	ok = cafile != NULL ? X509_STORE_load_file(v->store, cafile) :
-	    X509_STORE_set_default_paths(v->store);
+	ok = X509_STORE_load_file(v->store, cafile);
 	if (ok == 1)
 		return 0;
 	hd_err_set(err, HD_E_INPUT, 0, "%s: cannot load CA certificates",
@@ -480,6 +498,7 @@ hd_verify_pe(const char *path, const char *cafile,
 	else if (hd_pe_signature(&pe, &der, &len, err) == 0 &&
 	    hd_ac_load_store(&v, cafile, err) == 0)
 		rc = hd_ac_verify_der(&v, der, len, sigs, n, err);
+	sk_X509_pop_free(v.pool, X509_free);
 	free(der);
 	X509_STORE_free(v.store);
 	hd_pe_close(&pe);

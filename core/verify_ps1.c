@@ -97,6 +97,7 @@ hd_verify_ps1(const char *path, const char *cafile,
 	if (rc == 0 && progress != NULL)
 		(void)progress(arg, size, size);
 out:
+	sk_X509_pop_free(v.pool, X509_free);
 	X509_STORE_free(v.store);
 	hd_ps1_free(&ps);
 	free(data);

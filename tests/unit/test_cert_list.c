@@ -380,6 +380,35 @@ test_export_pem_der_and_p7b(void **state)
 	hd_cert_free(&c);
 }
 
+/* What sign adds to signatures: the issuers, as DER, without the leaf. */
+static void
+test_chain_is_the_issuers_in_order_without_the_leaf(void **state)
+{
+	struct fx *f = *state;
+	struct hd_cert c;
+	struct hd_der *certs;
+	struct hd_err err;
+	size_t n, i;
+	X509 *x[2];
+
+	assert_int_equal(hd_cert_find(f->s, f->tok_sha1, &c, &err), 0);
+	assert_int_equal(hd_cert_chain(&c, &certs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		const unsigned char *p = certs[i].der;
+
+		x[i] = d2i_X509(NULL, &p, (long)certs[i].len);
+		assert_non_null(x[i]);
+		assert_ptr_equal(p, certs[i].der + certs[i].len);
+	}
+	assert_int_equal(X509_cmp(x[0], f->ca.inter), 0);
+	assert_int_equal(X509_cmp(x[1], f->ca.root), 0);
+	X509_free(x[0]);
+	X509_free(x[1]);
+	hd_ders_free(certs, n);
+	hd_cert_free(&c);
+}
+
 int
 main(void)
 {
@@ -396,6 +425,7 @@ main(void)
 		T(test_find_none_is_an_input_error),
 		T(test_find_one_certificate_kept_twice_is_one),
 		T(test_export_pem_der_and_p7b),
+		T(test_chain_is_the_issuers_in_order_without_the_leaf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -582,6 +582,76 @@ test_pe_refuses_what_is_not_a_file(void **state)
 	assert_string_equal(err.msg, want);
 }
 
+/* ---- hd_file_type: what sign --type auto decides on ---------------------- */
+
+static void
+test_file_type_finds_pe_by_content(void **state)
+{
+	enum hd_file_type t = HD_FILE_DATA;
+	struct hd_err err;
+	const char *renamed = tl_pe_path("program.txt");
+
+	(void)state;
+	TL_NEED_PE();
+	assert_int_equal(hd_file_type(TP.exe64, &t, &err), 0);
+	assert_int_equal(t, HD_FILE_PE);
+	assert_int_equal(hd_file_type(TP.dll64, &t, &err), 0);
+	assert_int_equal(t, HD_FILE_PE);
+	/* by content, not by name */
+	assert_int_equal(tl_run("cp '%s' '%s'", TP.exe32, renamed), 0);
+	assert_int_equal(hd_file_type(renamed, &t, &err), 0);
+	assert_int_equal(t, HD_FILE_PE);
+}
+
+static void
+test_file_type_mz_without_pe_header_is_data(void **state)
+{
+	enum hd_file_type t = HD_FILE_PE;
+	struct hd_err err;
+	const char *mz = tl_pe_path("mz.bin"), *empty = tl_pe_path("e.bin");
+	unsigned char b[128];
+
+	(void)state;
+	memset(b, 0, sizeof(b));
+	b[0] = 'M';
+	b[1] = 'Z';
+	b[60] = 64;		/* e_lfanew: zeros there, not "PE\0\0" */
+	tl_spit(mz, b, sizeof(b));
+	assert_int_equal(hd_file_type(mz, &t, &err), 0);
+	assert_int_equal(t, HD_FILE_DATA);
+	tl_spit(empty, b, 0);
+	t = HD_FILE_PE;
+	assert_int_equal(hd_file_type(empty, &t, &err), 0);
+	assert_int_equal(t, HD_FILE_DATA);
+}
+
+static void
+test_file_type_refuses_missing_file_and_directory(void **state)
+{
+	enum hd_file_type t;
+	struct hd_err err;
+	char dir[700];
+
+	(void)state;
+	hd_err_clear(&err);
+	assert_int_equal(hd_file_type("/nonexistent/x.exe", &t, &err), -1);
+	assert_int_equal(err.code, HD_E_INPUT);
+	assert_string_equal(err.msg, "/nonexistent/x.exe: No such file or "
+	    "directory");
+	snprintf(dir, sizeof(dir), "%s", tl_pe_path("adir"));
+	assert_int_equal(tl_run("mkdir -p '%s'", dir), 0);
+	hd_err_clear(&err);
+	assert_int_equal(hd_file_type(dir, &t, &err), -1);
+	assert_int_equal(err.code, HD_E_INPUT);
+	assert_non_null(strstr(err.msg, "is a directory"));
+	/* a FIFO nobody writes to: refused at once, not waited on */
+	snprintf(dir, sizeof(dir), "%s", tl_pe_path("fifo"));
+	assert_int_equal(tl_run("rm -f '%s' && mkfifo '%s'", dir, dir), 0);
+	hd_err_clear(&err);
+	assert_int_equal(hd_file_type(dir, &t, &err), -1);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+}
+
 #define T(f) cmocka_unit_test(f)
 
 int
@@ -597,6 +667,9 @@ main(void)
 		T(test_pe_refuses_damaged_pe32plus_files),
 		T(test_pe_refuses_damaged_pe32_files),
 		T(test_pe_refuses_what_is_not_a_file),
+		T(test_file_type_finds_pe_by_content),
+		T(test_file_type_mz_without_pe_header_is_data),
+		T(test_file_type_refuses_missing_file_and_directory),
 	};
 
 	return cmocka_run_group_tests(tests, tl_pe_setup, tl_pe_teardown);

@@ -1,0 +1,411 @@
+/*
+ * sign: signtool sign for Linux.  One login and one certificate and key
+ * lookup, then every file: PE files get an Authenticode signature in
+ * place, anything else a detached CMS signature FILE.p7s beside it.  A
+ * file that fails is reported and the others go on; a summary lists each
+ * file with its result.  Ctrl-C stops at once: the core removes what it
+ * was writing, the token is logged out, and the status is 128 + signal.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum job_type { JOB_CMS, JOB_PE };
+enum job_state { JOB_TODO, JOB_OK, JOB_FAILED, JOB_UNUSABLE };
+
+static const char *const type_names[] = {
+	[JOB_CMS] = "cms", [JOB_PE] = "authenticode",
+};
+
+struct job {
+	const char *in;
+	enum job_type type;
+	enum job_state state;
+	char out[4096];
+	char why[1100];		/* the error line, for the summary */
+};
+
+/* What the whole batch signs with. */
+struct signing {
+	struct hd_cert cert;
+	struct hd_key key;
+	struct hd_der *chain;
+	size_t nchain;
+	unsigned char *chain_buf;	/* concatenated DER, for CMS */
+	size_t chain_len;
+	struct hd_sign *cms;		/* opened at the first CMS file */
+	struct hd_err open_err;		/* why it could not be, if so */
+	int ncms;
+};
+
+/* The error without the file's name in front: the summary names it. */
+static void
+err_line(const char *in, const struct hd_err *err, char *buf, size_t len)
+{
+	size_t k = strlen(in);
+	const char *msg = strncmp(err->msg, in, k) == 0 &&
+	    strncmp(err->msg + k, ": ", 2) == 0 ? err->msg + k + 2 : err->msg;
+	size_t n = (size_t)snprintf(buf, len, "%s", msg);
+
+	if (err->ckr != 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " (%s)",
+		    hd_ckr_name(err->ckr));
+	if (err->hint[0] != '\0' && n < len)
+		snprintf(buf + n, len - n, "; %s", err->hint);
+}
+
+/* A failure of one file: its line now, its reason in the summary. */
+static void
+job_fail(struct job *j, enum job_state st, const struct hd_err *err)
+{
+	j->state = st;
+	err_line(j->in, err, j->why, sizeof(j->why));
+	cli_fail(err);
+}
+
+static int
+check_words(const struct cli *c)
+{
+	static const char *const mds[] = { "sha256", "sha384", "sha512" };
+	size_t i;
+
+	if (c->tr != NULL || c->td != NULL)
+		return cli_usage_error("sign: --tr/--td (RFC 3161 timestamps) "
+		    "are not built yet; sign without them for now");
+	if (c->sha1 == NULL)
+		return cli_usage_error("sign: --sha1 THUMB is required (the "
+		    "signing certificate; 'hsmdesk certs' lists them)");
+	if (c->nargs == 0)
+		return cli_usage_error("sign: no FILE to sign");
+	if (c->out != NULL && c->nargs != 1)
+		return cli_usage_error("sign: --out names the output of one "
+		    "file; give one FILE, or no --out");
+	for (i = 0; c->fd != NULL && i < 3 && strcmp(c->fd, mds[i]); i++)
+		;
+	if (i == 3)
+		return cli_usage_error("sign: --fd %s: give sha256, sha384 or "
+		    "sha512", c->fd);
+	if (c->type != NULL && strcmp(c->type, "auto") &&
+	    strcmp(c->type, "cms") && strcmp(c->type, "authenticode"))
+		return cli_usage_error("sign: --type %s: give auto, cms or "
+		    "authenticode", c->type);
+	if (c->type != NULL && strcmp(c->type, "cms") == 0 &&
+	    (c->desc || c->url || c->append))
+		return cli_usage_error("sign: --d, --du and --as are for "
+		    "Authenticode; a CMS signature has no place for them");
+	if (c->type != NULL && strcmp(c->type, "authenticode") == 0 &&
+	    c->pss)
+		return cli_usage_error("sign: --pss is for CMS; Authenticode "
+		    "signatures use RSA PKCS#1 v1.5, as Windows expects");
+	return 0;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* The type of each file, by content; unusable ones are marked now. */
+static void
+classify(const struct cli *c, struct job *j)
+{
+	int want_pe = c->type && strcmp(c->type, "authenticode") == 0;
+	int want_cms = c->type && strcmp(c->type, "cms") == 0;
+	enum hd_file_type ft;
+	struct hd_err err;
+
+	hd_err_clear(&err);
+	if (hd_file_type(j->in, &ft, &err) == -1) {
+		job_fail(j, JOB_UNUSABLE, &err);
+		return;
+	}
+	j->type = !want_cms && ft == HD_FILE_PE ? JOB_PE : JOB_CMS;
+	if (want_pe && ft != HD_FILE_PE) {
+		if (ends_with(j->in, ".ps1") || ends_with(j->in, ".psm1") ||
+		    ends_with(j->in, ".psd1"))
+			hd_err_set(&err, HD_E_INPUT, 0, "%s: PowerShell "
+			    "scripts cannot be signed yet (a later release)",
+			    j->in);
+		else
+			hd_err_set(&err, HD_E_INPUT, 0, "%s: not a PE file "
+			    "(no MZ and PE headers)", j->in);
+		hd_err_hint(&err, "sign it with --type cms (a detached .p7s)");
+		j->type = JOB_PE;
+		job_fail(j, JOB_UNUSABLE, &err);
+		return;
+	}
+	if (j->type == JOB_CMS && c->out == NULL &&
+	    hd_sign_out_path(j->in, j->out, sizeof(j->out)) == -1) {
+		hd_err_set(&err, HD_E_INPUT, 0, "%s: name too long", j->in);
+		job_fail(j, JOB_UNUSABLE, &err);
+	}
+	if (c->out != NULL)
+		snprintf(j->out, sizeof(j->out), "%s", c->out);
+}
+
+/* The certificate, its key on the token, and its chain. */
+static int
+find_signer(struct cli *c, struct signing *g, struct hd_err *err)
+{
+	char id[129];
+
+	if (hd_cert_find(c->s, c->sha1, &g->cert, err) == -1)
+		return -1;
+	if (g->cert.has_key != HD_YES || g->cert.id_len == 0) {
+		hd_err_set(err, HD_E_INPUT, 0, "certificate %s (%s): its "
+		    "private key is not on token '%s'", g->cert.sha1,
+		    g->cert.subject, hd_token_label(c->s));
+		hd_err_hint(err, "'hsmdesk certs' shows which certificates "
+		    "have a key; sign with one of those");
+		return -1;
+	}
+	hd_hex(g->cert.id, g->cert.id_len, id, sizeof(id));
+	if (hd_key_find(c->s, NULL, id, &g->key, err) == -1 ||
+	    hd_cert_chain(&g->cert, &g->chain, &g->nchain, err) == -1)
+		return -1;
+	if (c->pss && strcmp(g->key.type, "RSA") != 0) {
+		hd_err_set(err, HD_E_USAGE, 0, "--pss: key '%s' is %s; RSA-PSS "
+		    "needs an RSA key", g->key.label, g->key.type);
+		hd_err_hint(err, "sign without --pss");
+		return -1;
+	}
+	return 0;
+}
+
+/* For CMS, the chain as one buffer of concatenated DER (--chain only). */
+static int
+chain_buffer(const struct cli *c, struct signing *g, struct hd_err *err)
+{
+	size_t i, n = 0;
+
+	if (!c->chain || g->nchain == 0 || g->chain_buf != NULL)
+		return 0;
+	for (i = 0; i < g->nchain; i++)
+		n += g->chain[i].len;
+	if ((g->chain_buf = malloc(n)) == NULL)
+		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
+	for (i = 0; i < g->nchain; i++) {
+		memcpy(g->chain_buf + g->chain_len, g->chain[i].der,
+		    g->chain[i].len);
+		g->chain_len += g->chain[i].len;
+	}
+	return 0;
+}
+
+static int
+sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
+{
+	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1,
+	    .defer = g->ncms > 1 };
+	struct hd_sign_result res;
+	struct progress p;
+	int rc;
+
+	if (g->open_err.code != HD_OK) {
+		*err = g->open_err;	/* said once already: the same again */
+		return -1;
+	}
+	if (g->cms == NULL && (chain_buffer(c, g, err) == -1 ||
+	    hd_sign_open(c->s, &g->key, g->cert.der, g->cert.der_len,
+	    g->chain_buf, g->chain_len, &o, &g->cms, err) == -1)) {
+		g->open_err = *err;
+		return -1;
+	}
+	progress_start(&p, c, j->in);
+	rc = hd_sign_file(g->cms, j->in, j->out, progress_cb, &p, &res, err);
+	progress_end(&p);
+	return rc;
+}
+
+static int
+sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
+{
+	struct hd_der cert = { g->cert.der, g->cert.der_len };
+	struct hd_sign_pe_opts o = { .md = c->fd, .desc = c->desc,
+	    .url = c->url, .append = c->append, .out = c->out, .replace = 1,
+	    .progress = progress_cb };
+	struct hd_sign_pe_result res;
+	struct progress p;
+	int rc;
+
+	if (c->pss)
+		return hd_err_set(err, HD_E_USAGE, 0, "%s: --pss is for CMS; "
+		    "Authenticode signatures use RSA PKCS#1 v1.5", j->in);
+	progress_start(&p, c, j->in);
+	o.arg = &p;
+	rc = hd_sign_pe(c->s, &g->key, &cert, g->chain, g->nchain, j->in, &o,
+	    &res, err);
+	progress_end(&p);
+	if (rc != 0)
+		return rc;
+	snprintf(j->out, sizeof(j->out), "%s (%u signature%s%s)", res.path,
+	    res.nsigs, res.nsigs == 1 ? "" : "s", res.had_signature &&
+	    !c->append ? ", the old one replaced" : "");
+	/* a warning, not chatter: -q does not silence it */
+	if (res.other_links > 0)
+		fprintf(stderr, "hsmdesk: %s: %lu other hard link%s still "
+		    "name%s the unsigned file\n", j->in, res.other_links,
+		    res.other_links == 1 ? "" : "s",
+		    res.other_links == 1 ? "s" : "");
+	return 0;
+}
+
+/* Every usable file, in order; stops at a signal. */
+static void
+sign_all(struct cli *c, struct signing *g, struct job *jobs)
+{
+	struct hd_err err;
+	int i, rc;
+
+	for (i = 0; i < c->nargs && !cli_interrupted; i++) {
+		if (jobs[i].state != JOB_TODO)
+			continue;
+		hd_err_clear(&err);
+		rc = jobs[i].type == JOB_PE ? sign_pe(c, g, &jobs[i], &err) :
+		    sign_cms(c, g, &jobs[i], &err);
+		if (rc == -1 && cli_interrupted)
+			break;
+		if (rc == -1)
+			job_fail(&jobs[i], err.code == HD_E_INPUT ?
+			    JOB_UNUSABLE : JOB_FAILED, &err);
+		else
+			jobs[i].state = JOB_OK;
+	}
+}
+
+/* The deferred CMS outputs: placed, or (after a signal) discarded. */
+static void
+finish_cms(struct cli *c, struct signing *g, struct job *jobs)
+{
+	struct hd_err err;
+	int i, failed = 0;
+
+	hd_err_clear(&err);
+	if (g->cms != NULL && !cli_interrupted && g->ncms > 1 &&
+	    hd_sign_commit(g->cms, &err) == -1) {
+		cli_fail(&err);
+		failed = 1;
+	}
+	hd_sign_close(g->cms);
+	g->cms = NULL;
+	for (i = 0; i < c->nargs; i++) {
+		struct job *j = &jobs[i];
+
+		if (j->type != JOB_CMS || j->state != JOB_OK ||
+		    (!failed && !cli_interrupted) || g->ncms < 2)
+			continue;
+		j->state = JOB_FAILED;
+		if (cli_interrupted)
+			snprintf(j->why, sizeof(j->why), "not written: "
+			    "interrupted before the batch was saved");
+		else
+			snprintf(j->why, sizeof(j->why), "saving the batch "
+			    "failed (%s); %s may not be complete", err.msg,
+			    j->out);
+	}
+}
+
+static int
+summary(const struct cli *c, const struct job *jobs)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < c->nargs; i++) {
+		const struct job *j = &jobs[i];
+
+		if (j->state == JOB_OK) {
+			printf("OK      %-12s %s -> %s\n", type_names[j->type],
+			    j->in, j->out);
+			continue;
+		}
+		printf("FAILED  %-12s %s: %s\n", type_names[j->type], j->in,
+		    j->state == JOB_TODO ? "not signed: interrupted" : j->why);
+		if (j->state == JOB_UNUSABLE)
+			rc = 2;
+		else if (rc == 0)
+			rc = 1;
+	}
+	return rc;
+}
+
+/* Log in, find the signer, sign; -1 with err if the batch cannot start. */
+static int
+run_batch(struct cli *c, struct signing *g, struct job *jobs,
+    struct hd_err *err)
+{
+	struct hd_pin *pin = hd_pin_new();
+	struct hd_err e2;
+	char prompt[96];
+	int rc = -1;
+
+	if (pin == NULL)
+		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
+	if (cli_open(c, 0, err) == -1)
+		goto out;
+	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
+	    hd_token_label(c->s));
+	if (pin_get(c, c->pin_src, "--pin", prompt, 0, pin, err) == -1)
+		goto out;
+	cli_catch_signals(1);
+	if (hd_login(c->s, pin, err) == -1)
+		goto out;
+	hd_pin_clear(pin);
+	if (find_signer(c, g, err) == 0) {
+		sign_all(c, g, jobs);
+		rc = 0;
+	}
+	finish_cms(c, g, jobs);	/* no hd_sign may outlive the login */
+	hd_logout(c->s, &e2);
+out:
+	hd_pin_free(pin);
+	return rc;
+}
+
+int
+cmd_sign(struct cli *c)
+{
+	struct signing g;
+	struct hd_err err;
+	struct job *jobs;
+	char norm[41];
+	int i, rc, todo = 0;
+
+	if ((rc = check_words(c)) != 0)
+		return rc;
+	hd_err_clear(&err);
+	if (hd_thumb_normalize(c->sha1, 40, norm, sizeof(norm), &err) == -1)
+		return cli_fail(&err);
+	if ((jobs = calloc((size_t)c->nargs, sizeof(*jobs))) == NULL)
+		return cli_fail(&(struct hd_err){ .code = HD_E_NOMEM,
+		    .msg = "out of memory" });
+	memset(&g, 0, sizeof(g));
+	for (i = 0; i < c->nargs; i++) {
+		jobs[i].in = c->args[i];
+		classify(c, &jobs[i]);
+		todo += jobs[i].state == JOB_TODO;
+		g.ncms += jobs[i].state == JOB_TODO && jobs[i].type == JOB_CMS;
+	}
+	rc = 0;
+	if (todo > 0 && run_batch(c, &g, jobs, &err) == -1)
+		rc = cli_fail(&err);
+	cli_catch_signals(0);
+	if (rc == 0)
+		rc = summary(c, jobs);
+	if (cli_interrupted) {
+		fprintf(stderr, "hsmdesk: sign interrupted (%s); the file "
+		    "being signed was left as it was\n",
+		    strsignal(cli_interrupted));
+		rc = 128 + cli_interrupted;
+	}
+	free(g.chain_buf);
+	hd_ders_free(g.chain, g.nchain);
+	hd_cert_free(&g.cert);
+	free(jobs);
+	return rc;
+}

@@ -13,11 +13,12 @@
 
 #include "cli.h"
 
-enum job_type { JOB_CMS, JOB_PE };
+enum job_type { JOB_CMS, JOB_PE, JOB_PS1 };
 enum job_state { JOB_TODO, JOB_OK, JOB_FAILED, JOB_UNUSABLE };
 
 static const char *const type_names[] = {
 	[JOB_CMS] = "cms", [JOB_PE] = "authenticode",
+	[JOB_PS1] = "authenticode",
 };
 
 struct job {
@@ -103,14 +104,6 @@ check_words(const struct cli *c)
 	return 0;
 }
 
-static int
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
-
 /* The type of each file, by content; unusable ones are marked now. */
 static void
 classify(const struct cli *c, struct job *j)
@@ -125,16 +118,14 @@ classify(const struct cli *c, struct job *j)
 		job_fail(j, JOB_UNUSABLE, &err);
 		return;
 	}
-	j->type = !want_cms && ft == HD_FILE_PE ? JOB_PE : JOB_CMS;
-	if (want_pe && ft != HD_FILE_PE) {
-		if (ends_with(j->in, ".ps1") || ends_with(j->in, ".psm1") ||
-		    ends_with(j->in, ".psd1"))
-			hd_err_set(&err, HD_E_INPUT, 0, "%s: PowerShell "
-			    "scripts cannot be signed yet (a later release)",
-			    j->in);
-		else
-			hd_err_set(&err, HD_E_INPUT, 0, "%s: not a PE file "
-			    "(no MZ and PE headers)", j->in);
+	/* as signtool: PE files and PowerShell scripts carry their
+	 * Authenticode signature inside; anything else gets a .p7s */
+	j->type = want_cms ? JOB_CMS : ft == HD_FILE_PE ? JOB_PE :
+	    hd_ps1_name(j->in) ? JOB_PS1 : JOB_CMS;
+	if (want_pe && j->type == JOB_CMS) {
+		hd_err_set(&err, HD_E_INPUT, 0, "%s: neither a PE file (no MZ "
+		    "and PE headers) nor a PowerShell script (.ps1, .psm1, "
+		    ".psd1)", j->in);
 		hd_err_hint(&err, "sign it with --type cms (a detached .p7s)");
 		j->type = JOB_PE;
 		job_fail(j, JOB_UNUSABLE, &err);
@@ -239,8 +230,8 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 		    "Authenticode signatures use RSA PKCS#1 v1.5", j->in);
 	progress_start(&p, c, j->in);
 	o.arg = &p;
-	rc = hd_sign_pe(c->s, &g->key, &cert, g->chain, g->nchain, j->in, &o,
-	    &res, err);
+	rc = (j->type == JOB_PS1 ? hd_sign_ps1 : hd_sign_pe)(c->s, &g->key,
+	    &cert, g->chain, g->nchain, j->in, &o, &res, err);
 	progress_end(&p);
 	if (rc != 0)
 		return rc;
@@ -267,7 +258,7 @@ sign_all(struct cli *c, struct signing *g, struct job *jobs)
 		if (jobs[i].state != JOB_TODO)
 			continue;
 		hd_err_clear(&err);
-		rc = jobs[i].type == JOB_PE ? sign_pe(c, g, &jobs[i], &err) :
+		rc = jobs[i].type != JOB_CMS ? sign_pe(c, g, &jobs[i], &err) :
 		    sign_cms(c, g, &jobs[i], &err);
 		if (rc == -1 && cli_interrupted)
 			break;

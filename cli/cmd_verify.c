@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -25,6 +26,7 @@ struct vfile {
 	char sig[4096];		/* the .p7s, for CMS */
 	int status;		/* 0 good, 1 bad, 2 unusable */
 	char why[1100];		/* unusable or error, in words */
+	int ps1;		/* a PowerShell script's own signature */
 };
 
 static void
@@ -143,15 +145,15 @@ verify_pe(const struct cli *c, struct vfile *f)
 
 	f->type = "authenticode";
 	file_head(c, f);
-	if (hd_verify_pe(f->in, c->cafile, &sigs, &n, NULL, NULL,
-	    &err) == -1) {
+	if ((f->ps1 ? hd_verify_ps1 : hd_verify_pe)(f->in, c->cafile, &sigs,
+	    &n, NULL, NULL, &err) == -1) {
 		err_line(&err, f->why, sizeof(f->why));
 		f->status = hd_code_exit(err.code) == 2 ? 2 : 1;
 		return f->status;
 	}
 	if (n == 0) {
 		snprintf(f->why, sizeof(f->why), "not signed (no Authenticode "
-		    "signature in the file)");
+		    "signature in the %s)", f->ps1 ? "script" : "file");
 		f->status = 2;
 	}
 	for (i = 0; i < n; i++) {
@@ -166,6 +168,16 @@ verify_pe(const struct cli *c, struct vfile *f)
 	}
 	free(sigs);
 	return f->status;
+}
+
+/* A script signed with --type cms has its .p7s beside it. */
+static int
+has_p7s(const char *in)
+{
+	char p7s[4096];
+
+	return hd_sign_out_path(in, p7s, sizeof(p7s)) == 0 &&
+	    access(p7s, F_OK) == 0;
 }
 
 static int
@@ -183,6 +195,9 @@ verify_one(const struct cli *c, const char *in, int comma)
 		f.status = 2;
 		file_head(c, &f);
 	} else if (ft == HD_FILE_PE && c->sig == NULL) {
+		verify_pe(c, &f);
+	} else if (c->sig == NULL && hd_ps1_name(in) && !has_p7s(in)) {
+		f.ps1 = 1;	/* the signature block inside the script */
 		verify_pe(c, &f);
 	} else {
 		verify_cms(c, &f);

@@ -264,16 +264,51 @@ t_cms_errors() {
 	expect_stderr_match 'RSA-PSS needs an RSA key'
 	check "--pss with an EC key: refused before any file (exit 2)"
 
-	printf 'Write-Host hi\n' >s.ps1
+	printf 'just text\n' >notes.txt
 	run_hsmdesk sign --sha1 "$THUMB" --type authenticode --pin env:UP \
-	    s.ps1
+	    notes.txt
 	expect_status 2
-	expect_stderr_match 'PowerShell'
-	check "--type authenticode on a .ps1: not yet, says so"
+	expect_stderr_match 'neither a PE file .* nor a PowerShell script'
+	check "--type authenticode on a text file: refused (exit 2)"
 }
 
-# sign_signalled SIG: sign the 2 GiB huge.bin, SIG after 2 s (logged in
-# by then, hashing); the run's status and output as run_hsmdesk leaves them.
+# PowerShell scripts: signed inside, as signtool does (issue 9's core).
+t_ps1() {
+	ready codesign-ecdsa-p256
+	printf 'Write-Host "hello"\r\n' >crlf.ps1
+	printf '\xef\xbb\xbfWrite-Host "Gr\xc3\xbc\xc3\x9fe"\n' >bom.psm1
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP crlf.ps1 bom.psm1
+	expect_status 0
+	expect_stdout_match 'crlf.ps1'
+	pe_ok crlf.ps1
+	grep -q 'Signature verification: ok' "$T_DIR/.osc" ||
+	    fail "osslsigncode did not say ok for crlf.ps1"
+	pe_ok bom.psm1
+	grep -q '^# SIG # Begin signature block' crlf.ps1 ||
+	    fail "no signature block in crlf.ps1"
+	[[ ! -e crlf.ps1.p7s ]] || fail "a .p7s was written for a script"
+	check "sign (auto) signs .ps1/.psm1 inside; osslsigncode verify: ok"
+
+	run_hsmdesk verify --CAfile ca/root.pem crlf.ps1 bom.psm1
+	expect_status 0
+	check "hsmdesk verify: both scripts good"
+
+	sed -i 's/hello/HELLO/' crlf.ps1
+	run_hsmdesk verify --CAfile ca/root.pem crlf.ps1
+	expect_status 1
+	check "a changed script: verify exit 1"
+
+	printf 'Write-Host \x00oops\n' >nul.ps1
+	cp nul.ps1 nul.orig
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP nul.ps1
+	expect_status 2
+	cmp -s nul.ps1 nul.orig || fail "nul.ps1 was changed"
+	check "a script with a NUL byte: refused (exit 2), unchanged"
+}
+
+# sign_signalled SIG: sign the 64 GiB sparse huge.bin, SIG after 2 s
+# (logged in by then, and far from done hashing even on a fast machine);
+# the run's status and output as run_hsmdesk leaves them.
 sign_signalled() {
 	timeout --preserve-status -s "$1" 2 "$HD_BIN" sign --sha1 "$THUMB" \
 	    --pin env:UP huge.bin </dev/null >out.txt 2>err.txt
@@ -293,7 +328,7 @@ sign_signalled() {
 
 t_cms_interrupt() {
 	ready codesign-ecdsa-p256
-	truncate -s 2G huge.bin
+	truncate -s 64G huge.bin
 	sign_signalled INT
 	expect_status 130
 	check "Ctrl-C during a 2 GiB file: no .p7s, exit 130"
@@ -356,7 +391,7 @@ t_pe() {
 	run_hsmdesk sign --sha1 "$THUMB" --type authenticode --pin env:UP \
 	    plain.txt
 	expect_status 2
-	expect_stdout_match '^FAILED +authenticode +plain.txt: .*not a PE'
+	expect_stdout_match '^FAILED +authenticode +plain.txt: neither a PE file'
 	check "--type authenticode on a text file: unusable, exit 2"
 }
 
@@ -407,4 +442,5 @@ t_run "CMS errors" t_cms_errors
 t_run "CMS interrupt" t_cms_interrupt
 t_run "Authenticode" t_pe
 t_run "Authenticode EC" t_pe_ec
+t_run "PowerShell" t_ps1
 e2e_finish

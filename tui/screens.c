@@ -48,5 +48,7 @@ const struct screen *const tui_screens[] = {
 	&scr_menu, &scr_login, &scr_token, &scr_inittok, &scr_change_pin,
 	&scr_reset_pin, &scr_msgs, &scr_help, &scr_todo, &scr_req_profile,
 	&scr_req_inf, &scr_req_subject, &scr_req_confirm, &scr_req_run,
-	&scr_req_save, &scr_req_done, &scr_req_key, &scr_ask, &scr_delkey, NULL,
+	&scr_req_save, &scr_req_done, &scr_req_key, &scr_ask, &scr_delkey,
+	&scr_cert_import, &scr_cert_checks, &scr_cert_done, &scr_certs,
+	&scr_cert_copy, NULL,
 };

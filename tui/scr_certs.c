@@ -271,7 +271,9 @@ certs_draw(struct tui *t, struct view *v)
 	struct certs *c = v->st;
 
 	draw_text(t, 4, 2, 8, RO_TITLE, "Filter");
-	draw_text(t, 4, 9, 30, RO_SELECTED, " %-28.28s", c->filter);
+	/* padded by columns, not bytes: a pasted U+200E takes none */
+	draw_text(t, 4, 9, 30, RO_SELECTED, "%30s", "");
+	draw_text(t, 4, 10, 28, RO_SELECTED, "%s", c->filter);
 	draw_text(t, 4, 40, t->cols - 42, RO_DIM, "%zu of %zu%s", c->nshown,
 	    c->nall, c->filter[0] == '\0' ? ": type a thumbprint or name" :
 	    c->by_subject ? ", by subject" : ", by thumbprint");

@@ -256,13 +256,12 @@ draw_details(struct tui *t, struct certs *c)
 	detail_row(t, y++, "Issuer", RO_NORMAL, "%s", buf);
 	cert_validity(x, buf, sizeof(buf));
 	detail_row(t, y++, "Valid", cert_role(x), "%s", buf);
-	detail_row(t, y++, "Key usage", RO_NORMAL, "%s", c->ku);
-	detail_row(t, y++, "Ext. usage", RO_NORMAL, "%s", c->eku);
+	snprintf(buf, sizeof(buf), "%s; extended: %s", c->ku, c->eku);
+	detail_row(t, y++, "Usage", RO_NORMAL, "%s", buf);
 	key_words(c, x, buf, sizeof(buf));
 	detail_row(t, y++, "Key", RO_NORMAL, "%s", buf);
-	snprintf(buf, sizeof(buf), "%-18s Stored  %s", x->serial,
-	    where_words(x->where));
-	detail_row(t, y, "Serial", RO_NORMAL, "%s", buf);
+	detail_row(t, y++, "Serial", RO_NORMAL, "%s", x->serial);
+	detail_row(t, y, "Stored", RO_NORMAL, "%s", where_words(x->where));
 }
 
 static void

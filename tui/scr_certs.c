@@ -334,6 +334,7 @@ certs_other(struct tui *t, struct view *v, int ch)
 }
 
 static const struct binding keys[] = {
+	/* y is not typed into the filter: Y finds it (case is ignored) */
 	{ 'y', 0, "y", "Copy the thumbprint", certs_copy },
 	{ 27, 0, "Esc", "Back", certs_back },
 	{ KEY_UP, 0, NULL, "Previous certificate", NULL },

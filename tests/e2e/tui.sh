@@ -316,12 +316,12 @@ t_help() {
 		tui_check "$key: Help lists 'Log in' and 'Change PIN' bindings; Esc returns"
 	done
 
-	tui_keys 4
-	wait_for "not built yet" || tui_bail "4 says 'not built yet'"
-	expect_screen 'Import certificate'
+	tui_keys 6
+	wait_for "not built yet" || tui_bail "6 says 'not built yet'"
+	expect_screen 'Sign files'
 	tui_keys Escape
 	wait_title "Main menu"
-	tui_check "4: a step not built says 'not built yet'; Esc returns"
+	tui_check "6: a step not built says 'not built yet'; Esc returns"
 
 	tui_keys q
 	expect_tui_exit 0
@@ -564,8 +564,8 @@ t_wizard() {
 	tui_check "openssl req -verify OK; subject, codeSigning and P-256 in -text; ceremony record beside it with the CSR's SHA-256, as on screen"
 
 	tui_keys i
-	wait_for "not built yet" || tui_bail "i goes to Import certificate"
-	expect_screen 'Import certificate'
+	wait_title "Import certificate" || tui_bail "i goes to Import certificate"
+	expect_screen 'The certificate your CA issued for a key on this token'
 	tui_keys Escape
 	wait_title "Main menu"
 	tui_check "i on the summary: Import certificate, the next step; Esc to the menu"

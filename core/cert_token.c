@@ -295,36 +295,6 @@ hd_token_certs(struct hd_session *s, struct hd_cert **list, size_t *n,
 	return 0;
 }
 
-/* The label of c's key and whether its private key is on the token. */
-void
-hd_cert_key_info(struct hd_session *s, struct hd_cert *c)
-{
-	CK_OBJECT_HANDLE h;
-	struct hd_key k;
-	struct hd_err e;
-	int priv = 0;
-
-	if (c->where != HD_CERT_TOKEN && c->where != HD_CERT_LOCAL)
-		return;
-	if (c->id_len == 0) {
-		c->has_key = s->logged_in ? HD_NO : HD_UNKNOWN;
-		return;
-	}
-	if (s->logged_in)
-		priv = hd_find_by_id(s, CKO_PRIVATE_KEY, c->id, c->id_len, &h,
-		    &e) == 1;
-	if (!priv && hd_find_by_id(s, CKO_PUBLIC_KEY, c->id, c->id_len, &h,
-	    &e) != 1)
-		h = CK_INVALID_HANDLE;
-	c->has_key = !s->logged_in ? HD_UNKNOWN : priv ? HD_YES : HD_NO;
-	if (h == CK_INVALID_HANDLE)
-		return;
-	hd_key_init(&k);
-	hd_key_ident(s, h, &k);
-	if (k.label[0] != '\0')
-		snprintf(c->key_label, sizeof(c->key_label), "%s", k.label);
-}
-
 /* The keys of one class: CKA_ID and label each; *n 0 if none or failed. */
 static struct hd_key *
 keys_of(struct hd_session *s, CK_OBJECT_CLASS cls, size_t *n)
@@ -362,7 +332,8 @@ key_with_id(const struct hd_key *k, size_t n, const struct hd_cert *c)
 }
 
 /*
- * hd_cert_key_info for a whole list: two searches (private and public
+ * The label of each certificate's key and whether its private key is on
+ * the token, for a whole list: two searches (private and public
  * keys) matched by CKA_ID in memory.  A search per certificate costs
  * O(n^2) on tokens that rescan their store on every C_FindObjectsInit
  * (SoftHSM2's file backend: 19 s for 1,000 certificates).

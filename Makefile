@@ -115,6 +115,13 @@ $(BUILD)/tests/bench_cms: tests/bench/bench_cms.c $(TESTLIB) \
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TESTLIB) \
 		$(BUILD)/libhsmdesk-core.a $(LDLIBS)
 
+# make bench's certificate part (tests/bench/certs.sh builds it on demand).
+$(BUILD)/tests/bench_certs: tests/bench/bench_certs.c $(BUILD)/tests/testlib.o \
+		$(BUILD)/libhsmdesk-core.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
+		$(BUILD)/tests/testlib.o $(BUILD)/libhsmdesk-core.a $(LDLIBS)
+
 $(BUILD)/tests/fakep11-selftest: tests/fakep11/selftest.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $(LDFLAGS) $(shell pkg-config --cflags p11-kit-1) \

@@ -112,6 +112,39 @@ eku_text(X509 *x, char *buf, size_t len)
 }
 
 /*
+ * The key usage and extended key usage of a certificate (DER), in words,
+ * for a details pane: "digitalSignature", "codeSigning, timeStamping";
+ * "not restricted" when the extension is absent.
+ */
+int
+hd_cert_usages(const struct hd_cert *c, char *ku, size_t kulen, char *eku,
+    size_t ekulen)
+{
+	const unsigned char *p = c->der;
+	X509 *x = c->der ? d2i_X509(NULL, &p, (long)c->der_len) : NULL;
+	uint32_t bits;
+
+	snprintf(ku, kulen, "?");
+	snprintf(eku, ekulen, "?");
+	if (x == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	bits = X509_get_key_usage(x);
+	if (bits == UINT32_MAX)
+		snprintf(ku, kulen, "not restricted (no extension)");
+	else
+		ku_text(bits, ku, kulen);
+	if (X509_get_extended_key_usage(x) == UINT32_MAX)
+		snprintf(eku, ekulen, "not restricted (no extension)");
+	else
+		eku_text(x, eku, ekulen);
+	X509_free(x);
+	ERR_clear_error();
+	return 0;
+}
+
+/*
  * Code signing needs digitalSignature in the key usage (when there is
  * one) and codeSigning in the extended key usage (RFC 5280 §4.2.1.12;
  * Windows and osslsigncode check it).

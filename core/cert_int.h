@@ -52,6 +52,6 @@ int hd_token_cert_put(struct hd_session *s, X509 *x, const struct hd_key *k,
     CK_RV *rv, struct hd_err *err);
 int hd_token_certs(struct hd_session *s, struct hd_cert **list, size_t *n,
     struct hd_err *err);
-void hd_cert_key_info(struct hd_session *s, struct hd_cert *c);
+void hd_certs_key_info(struct hd_session *s, struct hd_cert *l, size_t n);
 
 #endif

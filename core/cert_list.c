@@ -40,7 +40,6 @@ int
 hd_certs(struct hd_session *s, struct hd_cert **list, size_t *n,
     struct hd_err *err)
 {
-	size_t i;
 
 	*list = NULL;
 	*n = 0;
@@ -58,8 +57,7 @@ hd_certs(struct hd_session *s, struct hd_cert **list, size_t *n,
 			hd_session_close(s);
 		return -1;
 	}
-	for (i = 0; i < *n; i++)
-		hd_cert_key_info(s, &(*list)[i]);
+	hd_certs_key_info(s, *list, *n);
 	if (!s->logged_in)
 		hd_session_close(s);
 	if (*n > 0)

@@ -418,6 +418,8 @@ int hd_fingerprint_group(const char *hex, char *out, size_t len);
 const char *hd_cert_where_name(enum hd_cert_where w);
 void hd_cert_date(int64_t t, char *buf, size_t len);	/* YYYY-MM-DD, UTC */
 void hd_cert_free(struct hd_cert *c);
+int hd_cert_usages(const struct hd_cert *c, char *ku, size_t kulen,
+    char *eku, size_t ekulen);
 void hd_certs_free(struct hd_cert *list, size_t n);
 int hd_certs(struct hd_session *s, struct hd_cert **list, size_t *n,
     struct hd_err *err);

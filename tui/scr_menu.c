@@ -6,16 +6,6 @@
 
 #include "sign.h"
 
-const struct todo_arg todo_import = {
-	"Import certificate", "Importing the CA's certificate beside its "
-	"key (certreq -accept) arrives with certificate import."
-};
-
-static const struct todo_arg todos[] = {
-	{ "Find by thumbprint", "Listing certificates by SHA-1 and SHA-256 "
-	  "thumbprint arrives with certificate import." },
-};
-
 #define NITEMS 9
 
 struct menu {
@@ -37,9 +27,9 @@ static enum act m_keygen(struct tui *t, struct view *v)
 static enum act m_csr(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_req_key, NULL); }
 static enum act m_import(struct tui *t, struct view *v)
-	{ (void)v; return go(t, &scr_todo, &todo_import); }
+	{ (void)v; return go(t, &scr_cert_import, NULL); }
 static enum act m_find(struct tui *t, struct view *v)
-	{ (void)v; return go(t, &scr_todo, &todos[0]); }
+	{ (void)v; return go(t, &scr_certs, NULL); }
 static enum act m_sign(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_sign_cert, NULL); }
 static enum act m_token(struct tui *t, struct view *v)
@@ -118,7 +108,7 @@ static const char *descr[NITEMS] = {
 	"HSM key pair from a profile",
 	"PKCS#10 request signed in the HSM",
 	"CA certificate beside its key",
-	"SHA-1/SHA-256 thumbprint search",
+	"certificates by SHA-1 thumbprint",
 	"detached CMS and Authenticode",
 	"token state, keys, PINs",
 	"every key binding",
@@ -154,8 +144,7 @@ menu_draw(struct tui *t, struct view *v)
 		draw_text(t, y, 3, 4, RO_TITLE, "%c", table[i].key);
 		draw_text(t, y, 7, 24, i == m->l.cur ? RO_SELECTED : RO_NORMAL,
 		    " %-22s", table[i].help);
-		draw_text(t, y, 33, t->cols - 35, i < 5 && i > 2 ? RO_DIM :
-		    RO_NORMAL, "%s%s", i > 2 && i < 5 ? "[not built] " : "",
+		draw_text(t, y, 33, t->cols - 35, RO_NORMAL, "%s",
 		    descr[i]);
 	}
 	if (t->ti.present && !t->ti.initialized)

@@ -73,7 +73,7 @@ done_import(struct tui *t, struct view *v)
 	(void)v;
 	tui_pop_to_menu(t);
 	t->note[0] = '\0';
-	tui_push(t, &scr_todo, &todo_import);
+	tui_push(t, &scr_cert_import, NULL);
 	return ACT_NONE;
 }
 

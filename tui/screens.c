@@ -46,9 +46,10 @@ const struct binding tui_global_keys[] = {
 
 const struct screen *const tui_screens[] = {
 	&scr_menu, &scr_login, &scr_token, &scr_inittok, &scr_change_pin,
-	&scr_reset_pin, &scr_msgs, &scr_help, &scr_todo, &scr_req_profile,
+	&scr_reset_pin, &scr_msgs, &scr_help, &scr_req_profile,
 	&scr_req_inf, &scr_req_subject, &scr_req_confirm, &scr_req_run,
 	&scr_req_save, &scr_req_done, &scr_req_key, &scr_ask, &scr_delkey,
 	&scr_sign_cert, &scr_sign_files, &scr_sign_opts, &scr_sign_confirm,
-	&scr_sign_run, &scr_sign_verify, NULL,
+	&scr_sign_run, &scr_sign_verify, &scr_cert_import, &scr_cert_checks,
+	&scr_cert_done, &scr_certs, &scr_cert_copy, NULL,
 };

@@ -86,6 +86,9 @@ struct tui {
 	int busy, busy_login;
 
 	int keys_gen;			/* bumped when a key is deleted */
+	/* the last thumbprint copied with OSC 52 (script mode: not sent) */
+	char clip[41], clip64[64];	/* and its base64, as sent */
+	int clips;
 	/* said on stderr after the terminal is restored ("" if nothing) */
 	char exit_note[512];
 };
@@ -201,21 +204,31 @@ void msglog_poll(struct tui *t);
 void msglog_stop(struct tui *t);
 void msglog_add(struct tui *t, const char *line);
 
-/* What a step not built yet says (scr_todo.c). */
-struct todo_arg {
-	const char *title, *what;
-};
+/* cert_words.c: certificates in words, for the import and find screens */
+#define CERT_NEAR_DAYS 30	/* fewer days left than this: a warning */
+enum role cert_role(const struct hd_cert *c);
+void cert_days(const struct hd_cert *c, char *buf, size_t len);
+void cert_validity(const struct hd_cert *c, char *buf, size_t len);
+void cert_key_words(const struct hd_key *k, char *buf, size_t len);
+/* "ABCD EF01 ..." in two halves of a SHA-256 (or one of a SHA-1) */
+void cert_groups(const char *hex, char *a, char *b, size_t len);
+int cert_row(struct tui *t, int y, const char *name, enum role r,
+    const char *value);
+/* Send the thumbprint to the terminal's clipboard (OSC 52); recorded in
+ * t->clip, not sent, in script mode. */
+void cert_copy(struct tui *t, const char *sha1);
 
 /* The screens (scr_*.c) and their table (screens.c). */
 extern const struct screen scr_menu, scr_login, scr_token, scr_inittok,
-    scr_change_pin, scr_reset_pin, scr_help, scr_msgs, scr_todo, scr_ask,
+    scr_change_pin, scr_reset_pin, scr_help, scr_msgs, scr_ask,
     scr_delkey;
 /* the request wizard (req.h) */
 extern const struct screen scr_req_profile, scr_req_inf, scr_req_key,
     scr_req_subject, scr_req_confirm, scr_req_run, scr_req_save,
     scr_req_done;
-/* the "not built yet" text of Import certificate, for the wizard's end */
-extern const struct todo_arg todo_import;
+/* certificates: import (accept) and find by thumbprint */
+extern const struct screen scr_cert_import, scr_cert_checks, scr_cert_done,
+    scr_certs, scr_cert_copy;
 extern const struct screen *const tui_screens[];
 extern const struct binding tui_global_keys[];
 

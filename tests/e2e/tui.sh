@@ -316,13 +316,6 @@ t_help() {
 		tui_check "$key: Help lists 'Log in' and 'Change PIN' bindings; Esc returns"
 	done
 
-	tui_keys 4
-	wait_for "not built yet" || tui_bail "4 says 'not built yet'"
-	expect_screen 'Import certificate'
-	tui_keys Escape
-	wait_title "Main menu"
-	tui_check "4: a step not built says 'not built yet'; Esc returns"
-
 	tui_keys q
 	expect_tui_exit 0
 	tui_check "q quits: status 0, stty -a as before, no sanitizer report"
@@ -564,8 +557,8 @@ t_wizard() {
 	tui_check "openssl req -verify OK; subject, codeSigning and P-256 in -text; ceremony record beside it with the CSR's SHA-256, as on screen"
 
 	tui_keys i
-	wait_for "not built yet" || tui_bail "i goes to Import certificate"
-	expect_screen 'Import certificate'
+	wait_title "Import certificate" || tui_bail "i goes to Import certificate"
+	expect_screen 'The certificate your CA issued for a key on this token'
 	tui_keys Escape
 	wait_title "Main menu"
 	tui_check "i on the summary: Import certificate, the next step; Esc to the menu"
@@ -875,6 +868,88 @@ t_sign_cancel() {
 	tui_check "Esc while hashing 8 GiB asks; y: cancelled, no .p7s or temp file left, the rest skipped"
 }
 
+# A CA made here with openssl: a root that signs leaves directly.
+_make_root_ca() {
+	mkdir -p ca
+	cat >ca/ext.cnf <<-'EOF'
+		[root]
+		basicConstraints = critical, CA:TRUE
+		keyUsage = critical, keyCertSign, cRLSign
+		subjectKeyIdentifier = hash
+		[codesign]
+		basicConstraints = CA:FALSE
+		keyUsage = critical, digitalSignature
+		extendedKeyUsage = codeSigning
+		authorityKeyIdentifier = keyid
+	EOF
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout ca/root.key -subj "/O=hsmdesk e2e/CN=E2E Root" -days 3650 \
+	    -config ca/ext.cnf -extensions root -out ca/root.pem \
+	    </dev/null >/dev/null 2>&1
+}
+
+# The SHA-1 row of the Find screen's details pane.
+_details_sha1() {
+	grep -Eo '^│ SHA-1 +[0-9A-F]{40}' <<<"$TUI_SCREEN" | grep -Eo '[0-9A-F]{40}'
+}
+
+t_certs() {
+	local sha1 shown
+	store_init_token L "$SO" "$UP"
+	_make_root_ca || tui_bail "openssl makes a test CA"
+	export UP
+	run_hsmdesk request --profile codesign-ecdsa-p256 \
+	    --subject "C=US,ST=Washington,L=Seattle,O=Contoso Ltd,CN=Dana" --label dana --out dana.csr \
+	    --pin env:UP
+	((HD_STATUS == 0)) || tui_bail "hsmdesk request: $HD_ERR"
+	openssl x509 -req -in dana.csr -CA ca/root.pem -CAkey ca/root.key \
+	    -CAcreateserial -days 365 -extfile ca/ext.cnf -extensions codesign \
+	    -out dana.pem </dev/null >/dev/null 2>&1 || tui_bail "the CA signs"
+	cat ca/root.pem >>dana.pem
+	sha1=$(openssl x509 -in dana.pem -noout -fingerprint -sha1 |
+	    cut -d= -f2 | tr -d :)
+
+	tui_start
+	wait_title "Main menu" || tui_bail "the menu opens"
+	_tui_login || tui_bail "the user PIN logs in"
+	tui_keys 4
+	wait_title "Import certificate" || tui_bail "4 opens Import certificate"
+	tui_type "dana.p"
+	tui_keys Tab
+	wait_for "./dana.pem" || tui_bail "Tab completes ./dana.p to ./dana.pem"
+	tui_keys Enter
+	wait_title "Check the certificate" || tui_bail "Enter checks the file"
+	expect_screen "ok +key +fits private key 'dana'"
+	expect_screen "Root 'O=hsmdesk e2e, CN=E2E Root' is not trusted yet|Root 'CN=E2E Root, O=hsmdesk e2e' is not trusted yet"
+	tui_check "import: Tab completion, the checks, the new root's fingerprint"
+	tui_keys Enter
+	wait_for "y: Trust it" || tui_bail "Enter asks about the root"
+	tui_keys y
+	wait_title "Certificate imported" || tui_bail "y stores it"
+	expect_screen "$sha1" "openssl's SHA-1 on the result"
+	expect_screen "on token 'L'"
+	expect_screen "now a trust anchor"
+	tui_check "stored on the token beside 'dana', openssl's SHA-1 thumbprint shown, the root an anchor"
+
+	tui_keys 5
+	wait_title "Find by thumbprint" || tui_bail "5 opens Find by thumbprint"
+	tui_type "${sha1:0:6}"
+	wait_for "1 of 2, by thumbprint" || tui_bail "6 digits leave one of two"
+	shown=$(_details_sha1)
+	[[ $shown == "$sha1" ]] ||
+	    fail "the details pane shows '$shown', openssl says $sha1"
+	tui_keys y
+	wait_for "Sent to the terminal's clipboard (OSC 52)" ||
+	    fail "y shows the thumbprint and says it was sent"
+	tui_keys Escape
+	wait_for "1 of 2, by thumbprint"
+	tui_keys Escape
+	wait_title "Main menu"
+	tui_keys q
+	expect_tui_exit 0
+	tui_check "find: the first six digits typed find it; the SHA-1 shown is openssl's; y copies; q exits 0"
+}
+
 t_run "tui first run" t_first_run
 t_run "tui login, token & keys" t_login_token
 t_run "tui Ctrl-C" t_ctrl_c
@@ -889,4 +964,5 @@ t_run "tui wizard: cancel while the token works" t_wizard_cancel
 t_run "tui sign files: two files, openssl verifies" t_sign
 t_run "tui sign files: PE and text, auto types" t_sign_pe
 t_run "tui sign files: Esc while hashing cancels cleanly" t_sign_cancel
+t_run "tui certificate: import, then find by thumbprint" t_certs
 e2e_finish

@@ -40,6 +40,8 @@ struct scase {
 	const char *const *files;	/* name, text, ... written there */
 	int nocolor;		/* NO_COLOR set */
 	int signer;		/* a key with a CA-issued certificate */
+	int (*prep)(void);	/* more set-up, in the test's directory */
+	int mask_filter;	/* the filter typed is random: masked */
 };
 
 static struct tl_env env;
@@ -297,6 +299,202 @@ static void after_change(void) { login_works("5678"); }
 static void after_reset(void) { login_works("2468"); }
 static void after_init(void) { login_works("4711"); }
 
+static struct tl_env env;
+
+/* ---- certificates: a test CA issuing for key "signing" on "prod" ------ */
+
+/* The certificate file names the cases use. */
+static int
+write_bad_files(void)
+{
+	static const char csr[] = "-----BEGIN CERTIFICATE REQUEST-----\n"
+	    "MIIBAjCBqQIBADAUMRIwEAYDVQQDDAlub3QgYSBjZXJ0MFkwEwYHKoZIzj0CAQYI\n"
+	    "-----END CERTIFICATE REQUEST-----\n";
+	struct tl_ca ca;
+	FILE *f;
+	int rc;
+
+	if (tl_ca_new(&ca) == -1)
+		return -1;
+	f = fopen("key.pem", "w");	/* a private key, not a certificate */
+	rc = f != NULL && PEM_write_PrivateKey(f, ca.root_key, NULL, NULL, 0,
+	    NULL, NULL) ? 0 : -1;
+	if (f != NULL)
+		fclose(f);
+	tl_ca_free(&ca);
+	if (rc == -1 || tl_write(&env, "request.csr", csr) == NULL ||
+	    tl_write(&env, "junk.bin", "\x01\x02garbage\n") == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * Key "signing" (P-256) on "prod"; certificates for it valid from `from`
+ * to `to` days from now, written as name.pem with the intermediate and
+ * the root; each accepted unless its name starts with "new".
+ */
+struct tl_issued {
+	const char *name, *cn;
+	long from, to;
+};
+
+/*
+ * Half a day more on a not-after "N days from now", re-signed: days left
+ * are then the same whether or not a second ticks before they are shown.
+ */
+static int
+steady(X509 *x, EVP_PKEY *signer, long days)
+{
+	return X509_gmtime_adj(X509_getm_notAfter(x), days * 86400 + 43200) &&
+	    X509_sign(x, signer, EVP_sha256()) ? 0 : -1;
+}
+
+static int
+issue_all(const struct tl_issued *is, size_t n)
+{
+	struct hd_session *s = tl_login(tl_softhsm(), "prod");
+	struct hd_accept_opts o = { NULL, HD_STORE_AUTO };
+	struct hd_accept a;
+	struct hd_err err;
+	struct hd_key k;
+	struct tl_ca ca;
+	EVP_PKEY *pub = NULL;
+	char file[64];
+	size_t i;
+	int rc = -1;
+
+	if (s == NULL || tl_keygen(s, 1, "signing", &k) == -1 ||
+	    (pub = tl_token_pub(s, &k)) == NULL || tl_ca_new(&ca) == -1)
+		goto out;
+	if (steady(ca.root, ca.root_key, 3650) == -1 ||
+	    steady(ca.inter, ca.root_key, 3650) == -1)
+		goto ca;
+	for (i = 0; i < n; i++) {
+		X509 *x = tl_issue(&ca, pub, is[i].cn, is[i].from, is[i].to,
+		    "codeSigning", 0x80);
+		X509 *all[3] = { x, ca.inter, ca.root };
+
+		snprintf(file, sizeof(file), "%s.pem", is[i].name);
+		if (x == NULL || steady(x, ca.inter_key, is[i].to) == -1 ||
+		    tl_write_certs(&env, file, TL_PEM, all,
+		    3) == NULL) {
+			X509_free(x);
+			goto ca;
+		}
+		X509_free(x);
+		if (strncmp(is[i].name, "new", 3) != 0 &&
+		    hd_cert_accept(s, file, &o, &a, &err) == -1) {
+			fprintf(stderr, "accept %s: %s\n", file, err.msg);
+			goto ca;
+		}
+		if (strncmp(is[i].name, "new", 3) != 0)
+			hd_accept_free(&a);
+	}
+	rc = write_bad_files();
+ca:
+	tl_ca_free(&ca);
+out:
+	EVP_PKEY_free(pub);
+	hd_close(s);
+	return rc;
+}
+
+static int
+prep_import(void)
+{
+	static const struct tl_issued is[] = {
+		{ "new-alice", "Alice Release Signing", -1, 365 },
+	};
+
+	return issue_all(is, 1);
+}
+
+static int
+prep_list(void)
+{
+	static const struct tl_issued is[] = {
+		{ "current", "Build Signing 2026", -1, 365 },
+		{ "near", "Build Signing Soon", -300, 12 },
+		{ "expired", "Build Signing Old", -400, -20 },
+	};
+
+	return issue_all(is, 3);
+}
+
+/* The certificates on "prod" now (token objects and local store). */
+static size_t
+certs_now(void)
+{
+	struct hd_session *s = tl_login(tl_softhsm(), "prod");
+	struct hd_cert *l = NULL;
+	struct hd_err err;
+	size_t n = 0, i, leaves = 0;
+
+	assert_non_null(s);
+	assert_int_equal(hd_certs(s, &l, &n, &err), 0);
+	for (i = 0; i < n; i++)
+		leaves += l[i].where == HD_CERT_TOKEN ||
+		    l[i].where == HD_CERT_LOCAL;
+	hd_certs_free(l, n);
+	hd_close(s);
+	return leaves;
+}
+
+/*
+ * The keys of "certs-filter-pasted", made once the thumbprints are
+ * known: the first six digits of "Build Signing 2026" as Windows'
+ * certificate dialog copies them (U+200E first, spaces) and with colons.
+ */
+static char pasted_keys[256];
+
+static int
+prep_pasted(void)
+{
+	struct hd_session *s;
+	struct hd_cert *l = NULL;
+	struct hd_err err;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (prep_list() == -1 || (s = tl_login(tl_softhsm(), "prod")) == NULL)
+		return -1;
+	if (hd_certs(s, &l, &n, &err) == 0)
+		for (i = 0; i < n; i++)
+			if (strstr(l[i].subject, "Signing 2026") != NULL) {
+				snprintf(pasted_keys, sizeof(pasted_keys),
+				    "11234<ENTER>5\xe2\x80\x8e%.2s %.2s:%.2s",
+				    l[i].sha1, l[i].sha1 + 2, l[i].sha1 + 4);
+				rc = 0;
+			}
+	hd_certs_free(l, n);
+	hd_close(s);
+	return rc;
+}
+
+static void after_nothing_stored(void)
+	{ assert_int_equal(certs_now(), 0); }
+
+/* Stored on the token, and the root is now a trust anchor. */
+static void
+after_import(void)
+{
+	struct hd_session *s = tl_login(tl_softhsm(), "prod");
+	struct hd_cert *l = NULL;
+	struct hd_err err;
+	size_t n = 0, i, token = 0, anchors = 0;
+
+	assert_non_null(s);
+	assert_int_equal(hd_certs(s, &l, &n, &err), 0);
+	for (i = 0; i < n; i++) {
+		token += l[i].where == HD_CERT_TOKEN;
+		anchors += l[i].where == HD_CERT_ANCHOR;
+	}
+	hd_certs_free(l, n);
+	hd_close(s);
+	assert_int_equal(token, 1);
+	assert_int_equal(anchors, 1);
+}
+
 /* "20231114" and "2023-11-14T12:34:56Z": today, in labels and records */
 static void
 mask_dates(char *s)
@@ -308,6 +506,12 @@ mask_dates(char *s)
 			;
 		if (run == 8 && s[i] == '2' && s[i + 1] == '0')
 			memcpy(s + i, "YYYYMMDD", 8);
+		/* certificate dates: relative to today in the test CA */
+		if (run == 4 && s[i] == '2' && s[i + 4] == '-' &&
+		    strlen(s + i) >= 10 && isdigit((unsigned char)s[i + 5]) &&
+		    s[i + 7] == '-' && isdigit((unsigned char)s[i + 9]) &&
+		    (strlen(s + i) < 11 || s[i + 10] != 'T'))
+			memcpy(s + i, "YYYY-MM-DD", 10);
 		if (run == 4 && s[i] == '2' && s[i + 4] == '-' &&
 		    strlen(s + i) >= 20 && s[i + 10] == 'T' && s[i + 19] == 'Z')
 			memcpy(s + i, "YYYY-MM-DDThh:mm:ssZ", 20);
@@ -341,6 +545,47 @@ mask_operator(char *s)
 	}
 }
 
+/* SHA-256 fingerprints in groups of four ("AB12 CD34 ..."), and the
+ * base64 of an OSC 52 copy: random with the test CA's keys. */
+static int
+hex4(const char *p)
+{
+	return isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1]) &&
+	    isxdigit((unsigned char)p[2]) && isxdigit((unsigned char)p[3]) &&
+	    !isalnum((unsigned char)p[4]);
+}
+
+static void
+mask_groups(char *s)
+{
+	size_t i, k, g, end;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if ((i > 0 && isalnum((unsigned char)s[i - 1])) || !hex4(s + i))
+			continue;
+		for (g = 0, k = i, end = i; hex4(s + k); g++) {
+			end = k + 4;
+			k += 4;
+			while (s[k] == ' ' && k < end + 2)
+				k++;
+		}
+		if (g < 4)
+			continue;
+		for (k = i; k < end; k++)
+			if (s[k] != ' ')
+				s[k] = 'H';
+		i = end - 1;
+	}
+	for (i = 0; s[i] != '\0'; i++) {
+		for (k = 0; isalnum((unsigned char)s[i + k]) || s[i + k] == '+' ||
+		    s[i + k] == '/' || s[i + k] == '='; k++)
+			;
+		if (k == 56)
+			memset(s + i, 'B', k);
+		i += k ? k - 1 : 0;
+	}
+}
+
 static void
 mask(char *s)
 {
@@ -359,6 +604,11 @@ mask(char *s)
 		i += run ? run - 1 : 0;
 	}
 	mask_dates(s);
+	mask_groups(s);
+	/* test CA serials count up across the cases */
+	for (p = s; (p = strstr(p, "Serial     ")) != NULL; p++)
+		for (i = 11; isxdigit((unsigned char)p[i]); i++)
+			p[i] = 'N';
 	mask_operator(s);
 	if (build != NULL && *build != '\0')
 		while ((p = strstr(s, build)) != NULL)
@@ -488,6 +738,8 @@ setup(void **state)
 		setenv("HSMDESK_FAKEP11_FAULT", c->faults, 1);
 	if (c->ascii)
 		setenv("HSMDESK_ASCII", "1", 1);
+	if (c->prep != NULL && c->prep() == -1)
+		return -1;
 	return 0;
 }
 
@@ -511,7 +763,8 @@ run_case(void **state)
 {
 	struct scase *c = *state;
 	struct cli cl;
-	char *out = NULL;
+	char *out = NULL, *p;
+	size_t i;
 
 	memset(&cl, 0, sizeof(cl));
 	cl.module = c->faults ? tl_fakep11() : tl_softhsm();
@@ -521,6 +774,10 @@ run_case(void **state)
 	hd_close(cl.s);
 	assert_non_null(out);
 	mask(out);
+	if (c->mask_filter)
+		for (p = out; (p = strstr(p, "Filter  ")) != NULL; p++)
+			for (i = 8; i < 30 && p[i] != '\n'; i++)
+				p[i] = p[i] == ' ' ? ' ' : '*';
 	if (c->absent != NULL && strstr(out, c->absent) != NULL)
 		fail_msg("'%s' is on screen", c->absent);
 	compare(c->name, out);
@@ -623,7 +880,6 @@ static struct scase cases[] = {
 	  .init = 1 },
 	{ .name = "token-removed", .keys = "trrrrrrrrrr", .init = 1,
 	  .faults = "device-removed-after=40" },
-	{ .name = "not-built", .keys = "4", .init = 1 },
 	{ .name = "req-profiles", .keys = "2", .init = 1, .req = 1,
 	  .files = broken_profile },
 	{ .name = "req-profiles-large", .keys = "2<DOWN><DOWN><DOWN><DOWN>",
@@ -724,6 +980,46 @@ static struct scase cases[] = {
 	{ .name = "sign-done-large", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
 	  "<ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
 	  .files = to_sign, .rows = 40, .cols = 120 },
+	{ .name = "cert-import-path", .keys = LOGIN "4new<TAB>", .init = 1,
+	  .req = 1, .prep = prep_import },
+	{ .name = "cert-import-login-first", .keys = "4new-alice.pem<ENTER>"
+	  "<DUMP>1234<ENTER>", .init = 1, .req = 1, .prep = prep_import,
+	  .after = after_nothing_stored },
+	{ .name = "cert-import-checks", .keys = LOGIN "4new-alice.pem<ENTER>",
+	  .init = 1, .req = 1, .prep = prep_import },
+	{ .name = "cert-import-root-question", .keys = LOGIN "4new-alice.pem"
+	  "<ENTER><ENTER>", .init = 1, .req = 1, .prep = prep_import },
+	{ .name = "cert-import-good", .keys = LOGIN "4new-alice.pem<ENTER>"
+	  "<ENTER>y", .init = 1, .req = 1, .prep = prep_import,
+	  .after = after_import },
+	{ .name = "cert-import-esc", .keys = LOGIN "4new-alice.pem<ENTER>"
+	  "<ESC>", .init = 1, .req = 1, .prep = prep_import,
+	  .after = after_nothing_stored },
+	{ .name = "cert-import-private-key", .keys = "4key.pem<ENTER>",
+	  .init = 1, .req = 1, .prep = prep_import,
+	  .after = after_nothing_stored },
+	{ .name = "cert-import-csr", .keys = LOGIN "4request.csr<ENTER>",
+	  .init = 1, .req = 1, .prep = prep_import,
+	  .after = after_nothing_stored },
+	{ .name = "cert-import-garbage", .keys = LOGIN "4junk.bin<ENTER>",
+	  .init = 1, .req = 1, .prep = prep_import,
+	  .after = after_nothing_stored },
+	{ .name = "certs-list", .keys = LOGIN "5", .init = 1, .req = 1,
+	  .prep = prep_list },
+	{ .name = "certs-list-large", .keys = LOGIN "5<DOWN>", .init = 1,
+	  .req = 1, .prep = prep_list, .rows = 40, .cols = 120 },
+	{ .name = "certs-not-logged-in", .keys = "5", .init = 1, .req = 1,
+	  .prep = prep_list, .nocolor = 1 },
+	{ .name = "certs-filter-subject", .keys = LOGIN "5soon", .init = 1,
+	  .req = 1, .prep = prep_list },
+	{ .name = "certs-filter-pasted", .keys = pasted_keys, .init = 1,
+	  .req = 1, .prep = prep_pasted, .mask_filter = 1 },
+	{ .name = "certs-filter-none", .keys = LOGIN "5zzz", .init = 1,
+	  .req = 1, .prep = prep_list },
+	{ .name = "certs-details", .keys = LOGIN "5<DOWN><DOWN>", .init = 1,
+	  .req = 1, .prep = prep_list },
+	{ .name = "certs-copy", .keys = LOGIN "5<DOWN>y", .init = 1, .req = 1,
+	  .prep = prep_list },
 };
 
 /* Random keys must never crash it or leave a broken screen. */

@@ -76,7 +76,8 @@ check_pe(const struct sign_file *f, const char *ca, struct vres *r)
 	struct hd_err err;
 	size_t n = 0;
 
-	if (hd_verify_pe(f->out, ca, &sigs, &n, NULL, NULL, &err) == -1 ||
+	if ((f->ps1 ? hd_verify_ps1 : hd_verify_pe)(f->out, ca, &sigs, &n,
+	    NULL, NULL, &err) == -1 ||
 	    n == 0) {
 		snprintf(r->words, sizeof(r->words), "%s", n == 0 && err.msg[0]
 		    == '\0' ? "no signature" : err.msg);

@@ -115,6 +115,9 @@ sign_add(struct sgn *g, const char *path, char *why, size_t len)
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	f->size = (uint64_t)st.st_size;
 	f->pe = is_pe(path);
+	/* scripts carry their Authenticode signature inside, as PE files */
+	f->ps1 = !f->pe && hd_ps1_name(path);
+	f->pe |= f->ps1;
 	return 0;
 }
 

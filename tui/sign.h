@@ -21,6 +21,7 @@ enum sign_state { SF_WAITING, SF_WORKING, SF_OK, SF_FAILED, SF_SKIPPED };
 struct sign_file {
 	char path[1024];
 	int pe;				/* a PE image (MZ ... PE\0\0) */
+	int ps1;		/* a PowerShell script: Authenticode too */
 	uint64_t size, done;		/* bytes: the file's, hashed so far */
 	enum sign_state state;
 	char out[1100];			/* the signature: f.p7s, or f itself */

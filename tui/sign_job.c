@@ -114,8 +114,8 @@ sign_pe(struct sjob *j, struct sign_file *f, char *out, size_t len,
 	o.append = g->append;
 	o.progress = on_progress;
 	o.arg = j;
-	if (hd_sign_pe(j->t->s, &g->key, &cert, g->pe_chain, g->npe_chain,
-	    f->path, &o, &res, err) == -1)
+	if ((f->ps1 ? hd_sign_ps1 : hd_sign_pe)(j->t->s, &g->key, &cert,
+	    g->pe_chain, g->npe_chain, f->path, &o, &res, err) == -1)
 		return -1;
 	snprintf(out, len, "%s", res.path);
 	return 0;

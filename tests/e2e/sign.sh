@@ -293,10 +293,27 @@ t_ps1() {
 	expect_status 0
 	check "hsmdesk verify: both scripts good"
 
+	run_hsmdesk sign --sha1 "$THUMB" --as --pin env:UP bom.psm1
+	expect_status 0
+	pe_ok bom.psm1
+	grep -Eq 'Number of verified signatures: 2|Signature Index: 1' "$T_DIR/.osc" ||
+	    fail "osslsigncode does not count 2 signatures in bom.psm1"
+	check "--as on a signed script: a nested second signature"
+
 	sed -i 's/hello/HELLO/' crlf.ps1
 	run_hsmdesk verify --CAfile ca/root.pem crlf.ps1
 	expect_status 1
 	check "a changed script: verify exit 1"
+
+	head -c -200 bom.psm1 >cut.ps1
+	printf '\r\n# SIG # End signature block\r\n' >>cut.ps1
+	cp cut.ps1 cut.orig
+	run_hsmdesk verify --CAfile ca/root.pem cut.ps1
+	expect_status 2
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP cut.ps1
+	expect_status 2
+	cmp -s cut.ps1 cut.orig || fail "cut.ps1 was changed"
+	check "a truncated signature block: verify exit 2; sign refuses it (exit 2), unchanged"
 
 	printf 'Write-Host \x00oops\n' >nul.ps1
 	cp nul.ps1 nul.orig

@@ -54,6 +54,8 @@ void hd_session_close(struct hd_session *s);
 #define HD_MAX_OBJECTS 4096
 enum hd_tri hd_attr_bool(struct hd_session *s, CK_OBJECT_HANDLE h,
     CK_ATTRIBUTE_TYPE type);
+void hd_attr_bools(struct hd_session *s, CK_OBJECT_HANDLE h,
+    const CK_ATTRIBUTE_TYPE *types, enum hd_tri *out, size_t n);
 long hd_attr_bytes(struct hd_session *s, CK_OBJECT_HANDLE h,
     CK_ATTRIBUTE_TYPE type, void *buf, size_t len);
 int hd_find(struct hd_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG ntmpl,

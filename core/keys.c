@@ -80,13 +80,19 @@ hd_key_ident(struct hd_session *s, CK_OBJECT_HANDLE h, struct hd_key *k)
 void
 hd_key_private_attrs(struct hd_session *s, CK_OBJECT_HANDLE h, struct hd_key *k)
 {
+	static const CK_ATTRIBUTE_TYPE types[] = { CKA_SENSITIVE,
+		CKA_EXTRACTABLE, CKA_NEVER_EXTRACTABLE, CKA_ALWAYS_SENSITIVE,
+		CKA_LOCAL, CKA_SIGN };
+	enum hd_tri v[6];
+
+	hd_attr_bools(s, h, types, v, 6);
 	k->has_private = 1;
-	k->sensitive = hd_attr_bool(s, h, CKA_SENSITIVE);
-	k->extractable = hd_attr_bool(s, h, CKA_EXTRACTABLE);
-	k->never_extractable = hd_attr_bool(s, h, CKA_NEVER_EXTRACTABLE);
-	k->always_sensitive = hd_attr_bool(s, h, CKA_ALWAYS_SENSITIVE);
-	k->local = hd_attr_bool(s, h, CKA_LOCAL);
-	k->can_sign = hd_attr_bool(s, h, CKA_SIGN);
+	k->sensitive = v[0];
+	k->extractable = v[1];
+	k->never_extractable = v[2];
+	k->always_sensitive = v[3];
+	k->local = v[4];
+	k->can_sign = v[5];
 }
 
 static struct hd_key *

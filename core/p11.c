@@ -18,6 +18,39 @@ hd_attr_bool(struct hd_session *s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type)
 	return v ? HD_YES : HD_NO;
 }
 
+/*
+ * Several CK_BBOOL attributes in one call: every call costs a token a
+ * lookup (SoftHSM2 locks and checks the object's file), and key listings
+ * and the read-back after key generation ask for six.  PKCS#11 §5.7 lets
+ * one attribute fail (CKR_ATTRIBUTE_SENSITIVE / _TYPE_INVALID) while the
+ * others are filled; any other answer, and tokens that fill nothing then,
+ * get one call per attribute.
+ */
+void
+hd_attr_bools(struct hd_session *s, CK_OBJECT_HANDLE h,
+    const CK_ATTRIBUTE_TYPE *types, enum hd_tri *out, size_t n)
+{
+	CK_BBOOL v[16];
+	CK_ATTRIBUTE a[16];
+	size_t i;
+	CK_RV rv;
+
+	if (n > 16)
+		n = 16;
+	for (i = 0; i < n; i++)
+		a[i] = (CK_ATTRIBUTE){ types[i], &v[i], sizeof(v[i]) };
+	rv = s->fl->C_GetAttributeValue(s->sh, h, a, (CK_ULONG)n);
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE &&
+	    rv != CKR_ATTRIBUTE_TYPE_INVALID) {
+		for (i = 0; i < n; i++)
+			out[i] = hd_attr_bool(s, h, types[i]);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		out[i] = a[i].ulValueLen != sizeof(v[i]) ? HD_UNKNOWN :
+		    v[i] ? HD_YES : HD_NO;
+}
+
 /* Read a variable-length attribute; returns its length, or -1. */
 long
 hd_attr_bytes(struct hd_session *s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,

@@ -22,6 +22,16 @@ int hd_cert_parse(const unsigned char *buf, size_t len, const char *name,
 int hd_cert_read(const char *path, STACK_OF(X509) **out, struct hd_err *err);
 int hd_cert_describe(X509 *x, time_t now, struct hd_cert *c);
 X509 *hd_cert_x509(const struct hd_cert *c);
+/* Pieces of a description, shared with cert_lite.c. */
+void hd_cert_name_text(const X509_NAME *n, char *buf, size_t len);
+int hd_cert_time(const ASN1_TIME *t, int64_t *out);
+void hd_cert_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t len);
+int hd_cert_days_until(int64_t t, time_t now);
+
+/* cert_lite.c: the same description without decoding the key, for
+ * listings; -1 for a self-issued certificate (use hd_cert_describe). */
+int hd_cert_describe_der(const unsigned char *der, size_t len, time_t now,
+    struct hd_cert *c);
 
 /* cert_check.c: what accept reports before storing. */
 void hd_check_validity(const struct hd_cert *cert, time_t now,

@@ -423,8 +423,8 @@ utf8_trim(char *s)
 
 /* RFC 2253 order with ", " as Windows shows it; UTF-8 kept, controls
  * escaped. */
-static void
-name_text(const X509_NAME *n, char *buf, size_t len)
+void
+hd_cert_name_text(const X509_NAME *n, char *buf, size_t len)
 {
 	unsigned long fl = (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB &
 	    ~XN_FLAG_SEP_MASK) | XN_FLAG_SEP_CPLUS_SPC;
@@ -454,8 +454,8 @@ digest_hex(X509 *x, const EVP_MD *md, char *out, size_t outlen)
 	return 0;
 }
 
-static int
-time_of(const ASN1_TIME *t, int64_t *out)
+int
+hd_cert_time(const ASN1_TIME *t, int64_t *out)
 {
 	struct tm tm;
 
@@ -466,10 +466,10 @@ time_of(const ASN1_TIME *t, int64_t *out)
 	return 0;
 }
 
-static void
-serial_hex(X509 *x, char *buf, size_t len)
+void
+hd_cert_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t len)
 {
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
 	char *hex = bn ? BN_bn2hex(bn) : NULL;
 
 	snprintf(buf, len, "%s", hex ? hex : "");
@@ -478,8 +478,8 @@ serial_hex(X509 *x, char *buf, size_t len)
 }
 
 /* Whole days from now to t, rounded down (so -1 on the day after). */
-static int
-days_until(int64_t t, time_t now)
+int
+hd_cert_days_until(int64_t t, time_t now)
 {
 	int64_t d = t - (int64_t)now;
 
@@ -497,18 +497,21 @@ hd_cert_describe(X509 *x, time_t now, struct hd_cert *c)
 	c->has_key = HD_UNKNOWN;
 	if (digest_hex(x, EVP_sha1(), c->sha1, sizeof(c->sha1)) == -1 ||
 	    digest_hex(x, EVP_sha256(), c->sha256, sizeof(c->sha256)) == -1 ||
-	    time_of(X509_get0_notBefore(x), &c->not_before) == -1 ||
-	    time_of(X509_get0_notAfter(x), &c->not_after) == -1 ||
+	    hd_cert_time(X509_get0_notBefore(x), &c->not_before) == -1 ||
+	    hd_cert_time(X509_get0_notAfter(x), &c->not_after) == -1 ||
 	    (len = i2d_X509(x, &der)) <= 0) {
 		ERR_clear_error();
 		return -1;
 	}
 	c->der = der;
 	c->der_len = (size_t)len;
-	name_text(X509_get_subject_name(x), c->subject, sizeof(c->subject));
-	name_text(X509_get_issuer_name(x), c->issuer, sizeof(c->issuer));
-	serial_hex(x, c->serial, sizeof(c->serial));
-	c->days_left = days_until(c->not_after, now);
+	hd_cert_name_text(X509_get_subject_name(x), c->subject,
+	    sizeof(c->subject));
+	hd_cert_name_text(X509_get_issuer_name(x), c->issuer,
+	    sizeof(c->issuer));
+	hd_cert_serial_hex(X509_get0_serialNumber(x), c->serial,
+	    sizeof(c->serial));
+	c->days_left = hd_cert_days_until(c->not_after, now);
 	c->self_signed = X509_self_signed(x, 1) == 1;
 	c->ca = X509_check_ca(x) != 0;
 	ERR_clear_error();

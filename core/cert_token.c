@@ -242,11 +242,15 @@ token_cert(struct hd_session *s, CK_OBJECT_HANDLE h, time_t now,
 	size_t len = 0;
 	unsigned char *der = attr_alloc(s, h, CKA_VALUE, &len);
 	const unsigned char *p = der;
-	X509 *x = der ? d2i_X509(NULL, &p, (long)len) : NULL;
+	X509 *x = NULL;
 	struct hd_key k;
-	int rc = -1;
+	int rc = -1, ok;
 
-	if (x != NULL && hd_cert_describe(x, now, c) == 0) {
+	/* the light way for most; the full parse for self-issued ones */
+	ok = der != NULL && hd_cert_describe_der(der, len, now, c) == 0;
+	if (!ok && der != NULL && (x = d2i_X509(NULL, &p, (long)len)) != NULL)
+		ok = hd_cert_describe(x, now, c) == 0;
+	if (ok) {
 		hd_key_init(&k);
 		hd_key_ident(s, h, &k);
 		memcpy(c->id, k.id, k.id_len);

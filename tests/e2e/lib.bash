@@ -660,7 +660,24 @@ expect_never_on_screen() {	# expect_never_on_screen TEXT [WHAT]
 
 # wait_title NAME [SECONDS]: the title line names screen NAME.
 wait_title() {
-	wait_for_re "^ hsmdesk [^ ]+ (—|-) $1\$" "${2:-10}"
+	wait_for_re "^ hsmdesk [^ ]+ (—|-) $1\$" "${2:-10}" || return 1
+	_settle
+}
+
+# Until two captures in a row are the same (at most 2 s): tmux may show a
+# new title a moment before the rest of the screen, and a check read from
+# $TUI_SCREEN right after wait_title must see the whole frame.
+_settle() {
+	local prev end
+	end=$(($(_now_ms) + 2000))
+	prev=$TUI_SCREEN
+	while (($(_now_ms) < end)); do
+		sleep "0.$(printf '%03d' "$TUI_WAIT_MS")"
+		tui_capture
+		[[ $TUI_SCREEN == "$prev" ]] && return 0
+		prev=$TUI_SCREEN
+	done
+	return 0
 }
 
 # A pid that no longer runs (gone, or a zombie nobody reaped yet).

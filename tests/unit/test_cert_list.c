@@ -409,6 +409,62 @@ test_chain_is_the_issuers_in_order_without_the_leaf(void **state)
 	hd_cert_free(&c);
 }
 
+/* The listing's light parse says what the full one says; a self-issued
+ * root is left to the full one. */
+static void
+assert_same(X509 *x)
+{
+	struct hd_cert full, lite;
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der);
+
+	assert_true(len > 0);
+	assert_int_equal(hd_cert_describe(x, 1700000000, &full), 0);
+	assert_int_equal(hd_cert_describe_der(der, (size_t)len, 1700000000,
+	    &lite), 0);
+	assert_string_equal(lite.sha1, full.sha1);
+	assert_string_equal(lite.sha256, full.sha256);
+	assert_string_equal(lite.subject, full.subject);
+	assert_string_equal(lite.issuer, full.issuer);
+	assert_string_equal(lite.serial, full.serial);
+	assert_true(lite.not_before == full.not_before);
+	assert_true(lite.not_after == full.not_after);
+	assert_int_equal(lite.days_left, full.days_left);
+	assert_int_equal(lite.ca, full.ca);
+	assert_int_equal(lite.self_signed, full.self_signed);
+	assert_int_equal((int)lite.der_len, len);
+	assert_memory_equal(lite.der, der, (size_t)len);
+	hd_cert_free(&full);
+	hd_cert_free(&lite);
+	OPENSSL_free(der);
+}
+
+static void
+test_light_parse_agrees_with_the_full_one(void **state)
+{
+	struct fx *f = *state;
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *leaf = tl_issue(&f->ca, k, "Light Leaf", -1, 30, "codeSigning",
+	    0x80);
+	X509 *bare = tl_issue(&f->ca, k, "Bare", -1, 30, "", 0);
+	struct hd_cert c;
+	unsigned char *der = NULL;
+	int len;
+
+	assert_non_null(leaf);
+	assert_same(leaf);
+	assert_same(bare);
+	assert_same(f->ca.inter);		/* a CA: basicConstraints */
+	len = i2d_X509(f->ca.root, &der);
+	assert_int_equal(hd_cert_describe_der(der, (size_t)len, 0, &c), -1);
+	assert_int_equal(hd_cert_describe_der(der, (size_t)len - 1, 0, &c),
+	    -1);
+	OPENSSL_free(der);
+	X509_free(leaf);
+	X509_free(bare);
+	EVP_PKEY_free(k);
+}
+
 int
 main(void)
 {
@@ -426,6 +482,7 @@ main(void)
 		T(test_find_one_certificate_kept_twice_is_one),
 		T(test_export_pem_der_and_p7b),
 		T(test_chain_is_the_issuers_in_order_without_the_leaf),
+		T(test_light_parse_agrees_with_the_full_one),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

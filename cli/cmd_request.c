@@ -6,7 +6,6 @@
  * it again and removes what was written, so nothing is left half made.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,43 +13,23 @@
 
 #include "cli.h"
 
-static volatile sig_atomic_t interrupted;	/* the signal's number */
-
-static void
-on_signal(int sig)
-{
-	interrupted = sig;
-}
-
 /* The token's C_GenerateKeyPair cannot be interrupted; Ctrl-C is seen when
- * it returns, and hd_keygen then deletes the pair it made. */
+ * it returns (cli_interrupted, progress.c), and hd_keygen then deletes the
+ * pair it made. */
 static int
 keygen_progress(void *arg, uint64_t done, uint64_t total)
 {
 	(void)arg;
 	(void)done;
 	(void)total;
-	return interrupted != 0;
-}
-
-static void
-catch_signals(int on)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on ? on_signal : SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	return cli_interrupted != 0;
 }
 
 static int
 cancelled(struct hd_err *err)
 {
 	return hd_err_set(err, HD_E_CANCELLED, 0, "request interrupted (%s)",
-	    strsignal(interrupted));
+	    strsignal(cli_interrupted));
 }
 
 /* The words of the command line that make the profile: checked as a whole
@@ -293,7 +272,7 @@ make_request(struct cli *c, struct hd_profile *p, struct hd_err *err)
 			return -1;
 		made = 1;
 	}
-	if (interrupted) {
+	if (cli_interrupted) {
 		cancelled(err);
 		goto out;
 	}
@@ -301,7 +280,7 @@ make_request(struct cli *c, struct hd_profile *p, struct hd_err *err)
 	    (made && hd_ceremony_text(c->s, p, &k, &csr, c->out, &rec,
 	    err) == -1))
 		goto out;
-	if (interrupted) {
+	if (cli_interrupted) {
 		cancelled(err);
 		goto out;
 	}
@@ -350,14 +329,14 @@ cmd_request(struct cli *c)
 	    hd_token_label(c->s));
 	if (pin_get(c, c->pin_src, "--pin", prompt, 0, pin, &err) == -1)
 		goto fail;
-	catch_signals(1);
+	cli_catch_signals(1);
 	if (hd_login(c->s, pin, &err) == -1) {
-		catch_signals(0);
+		cli_catch_signals(0);
 		goto fail;
 	}
 	rc = make_request(c, p, &err);
 	hd_logout(c->s, &e2);
-	catch_signals(0);
+	cli_catch_signals(0);
 	if (rc == -1)
 		goto fail;
 	timing(c);
@@ -365,8 +344,8 @@ cmd_request(struct cli *c)
 	goto done;
 fail:
 	rc = cli_fail(&err);
-	if (err.code == HD_E_CANCELLED && interrupted != 0)
-		rc = 128 + interrupted;	/* as a shell reports the signal */
+	if (err.code == HD_E_CANCELLED && cli_interrupted != 0)
+		rc = 128 + cli_interrupted;	/* as a shell reports the signal */
 done:
 	hd_pin_free(pin);
 	free(p);

@@ -149,22 +149,13 @@ check_out(const struct cli *c, int ceremony, struct hd_err *err)
 static void
 usages(const struct hd_profile *p, char *buf, size_t len)
 {
-	static const struct { unsigned bit; const char *name; } ku[] = {
-		{ HD_KU_DIGITAL_SIGNATURE, "digitalSignature" },
-		{ HD_KU_NON_REPUDIATION, "nonRepudiation" },
-		{ HD_KU_KEY_ENCIPHERMENT, "keyEncipherment" },
-		{ HD_KU_DATA_ENCIPHERMENT, "dataEncipherment" },
-		{ HD_KU_KEY_AGREEMENT, "keyAgreement" },
-		{ HD_KU_KEY_CERT_SIGN, "keyCertSign" },
-		{ HD_KU_CRL_SIGN, "cRLSign" },
-	};
 	size_t i, n = 0;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(ku) / sizeof(ku[0]) && n < len; i++)
-		if (p->key_usage & ku[i].bit)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s",
-			    n ? ", " : "", ku[i].name);
+	if (p->key_usage != 0) {
+		hd_ku_words(p->key_usage, buf, len);
+		n = strlen(buf);
+	}
 	for (i = 0; i < p->neku && n < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
 		    p->eku[i]);

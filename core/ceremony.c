@@ -54,24 +54,6 @@ said(enum hd_tri t)
 }
 
 static void
-ku_names(unsigned ku, char *out, size_t len)
-{
-	static const char *names[] = { "digitalSignature", "nonRepudiation",
-		"keyEncipherment", "dataEncipherment", "keyAgreement",
-		"keyCertSign", "cRLSign" };
-	size_t used = 0;
-	int bit;
-
-	out[0] = '\0';
-	for (bit = 0; bit < 7; bit++)
-		if (ku & (0x80u >> bit))
-			used += snprintf(out + used, used < len ? len - used :
-			    0, "%s%s", used ? ", " : "", names[bit]);
-	if (out[0] == '\0')
-		snprintf(out, len, "(none requested)");
-}
-
-static void
 section_who(struct buf *b, struct hd_session *s)
 {
 	struct passwd *pw = getpwuid(getuid());
@@ -124,7 +106,7 @@ section_csr(struct buf *b, const struct hd_profile *p, const struct hd_csr *c,
 	char ku[200];
 	size_t i;
 
-	ku_names(p->key_usage, ku, sizeof(ku));
+	hd_ku_words(p->key_usage, ku, sizeof(ku));
 	put(b, "\nCertificate signing request (PKCS#10)\n");
 	put(b, "  subject             %s\n", c->subject);
 	put(b, "  key usage           %s\n", ku);

@@ -258,6 +258,7 @@ int hd_profile_set_label(struct hd_profile *p, const char *tmpl,
     struct hd_err *err);
 int hd_profile_add_eku(struct hd_profile *p, const char *eku,
     struct hd_err *err);
+void hd_ku_words(unsigned ku, char *buf, size_t len);
 int hd_dn_parse(const char *text, struct hd_rdn *rdn, size_t max, size_t *n,
     struct hd_err *err);
 void hd_dn_order(struct hd_rdn *rdn, size_t n);

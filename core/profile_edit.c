@@ -115,6 +115,23 @@ hd_ku_name(unsigned bit)
 	return NULL;
 }
 
+/* "digitalSignature, keyCertSign" in RFC 5280's bit order, or "(none
+ * requested)": the ceremony record, request's summary and the UI. */
+void
+hd_ku_words(unsigned ku, char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned bit;
+
+	buf[0] = '\0';
+	for (bit = HD_KU_DIGITAL_SIGNATURE; bit >= HD_KU_CRL_SIGN; bit >>= 1)
+		if ((ku & bit) && hd_ku_name(bit) != NULL && used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s",
+			    used ? ", " : "", hd_ku_name(bit));
+	if (buf[0] == '\0')
+		snprintf(buf, len, "(none requested)");
+}
+
 int
 hd_profile_add_eku(struct hd_profile *p, const char *eku, struct hd_err *err)
 {

@@ -107,29 +107,6 @@ req_key_words(const struct hd_key *k, char *buf, size_t len)
 		snprintf(buf, len, "%s", k->type);
 }
 
-void
-req_ku(unsigned ku, char *buf, size_t len)
-{
-	static const struct { unsigned bit; const char *name; } names[] = {
-		{ HD_KU_DIGITAL_SIGNATURE, "digitalSignature" },
-		{ HD_KU_NON_REPUDIATION, "nonRepudiation" },
-		{ HD_KU_KEY_ENCIPHERMENT, "keyEncipherment" },
-		{ HD_KU_DATA_ENCIPHERMENT, "dataEncipherment" },
-		{ HD_KU_KEY_AGREEMENT, "keyAgreement" },
-		{ HD_KU_KEY_CERT_SIGN, "keyCertSign" },
-		{ HD_KU_CRL_SIGN, "cRLSign" },
-	};
-	size_t i, used = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]) && used < len; i++)
-		if (ku & names[i].bit)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s",
-			    used ? ", " : "", names[i].name);
-	if (buf[0] == '\0')
-		snprintf(buf, len, "(none requested)");
-}
-
 static void
 join(const char *base, size_t n, size_t stride, char *buf, size_t len)
 {

@@ -91,7 +91,6 @@ int req_job(struct tui *t, struct req *r, struct job_view *jv,
 /* Words for the confirm, result and done screens. */
 void req_profile_key(const struct hd_profile *p, char *buf, size_t len);
 void req_key_words(const struct hd_key *k, char *buf, size_t len);
-void req_ku(unsigned ku, char *buf, size_t len);
 void req_eku(const struct hd_profile *p, char *buf, size_t len);
 void req_sans(const struct hd_profile *p, char *buf, size_t len);
 const char *req_tri(enum hd_tri v);

@@ -75,7 +75,7 @@ conf_draw(struct tui *t, struct view *v)
 	y += row(t, y, "Subject", RO_TITLE, buf);
 	req_sans(&r->p, buf, sizeof(buf));
 	y += row(t, y, "Alt. names", RO_NORMAL, buf);
-	req_ku(r->p.key_usage, buf, sizeof(buf));
+	hd_ku_words(r->p.key_usage, buf, sizeof(buf));
 	y += row(t, y, "Key usage", RO_NORMAL, buf);
 	req_eku(&r->p, buf, sizeof(buf));
 	y += row(t, y, "Extended use", RO_NORMAL, buf);

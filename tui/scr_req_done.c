@@ -39,7 +39,7 @@ done_draw(struct tui *t, struct view *v)
 	y += row(t, y, "Key label", RO_NORMAL, r->key.label);
 	hd_hex(r->key.id, r->key.id_len, buf, sizeof(buf));
 	y += row(t, y, "Key ID", RO_NORMAL, buf);
-	req_ku(r->p.key_usage, buf, sizeof(buf));
+	hd_ku_words(r->p.key_usage, buf, sizeof(buf));
 	y += row(t, y, "Key usage", RO_NORMAL, buf);
 	req_eku(&r->p, buf, sizeof(buf));
 	y += row(t, y, "Extended use", RO_NORMAL, buf);

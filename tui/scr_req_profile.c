@@ -94,7 +94,7 @@ details_profile(struct tui *t, const struct hd_profile *p, int y)
 		return;
 	}
 	req_profile_key(p, key, sizeof(key));
-	req_ku(p->key_usage, ku, sizeof(ku));
+	hd_ku_words(p->key_usage, ku, sizeof(ku));
 	req_eku(p, eku, sizeof(eku));
 	req_dn(p, dn, sizeof(dn));
 	draw_text(t, y, 3, 11, RO_DIM, "Key");

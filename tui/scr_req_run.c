@@ -216,7 +216,7 @@ draw_done(struct tui *t, struct rrun *u)
 	draw_hline(t, 10, 1, t->cols - 2);
 	draw_text(t, 11, 3, 14, RO_DIM, "Subject");
 	draw_wrap(t, 11, 17, t->cols - 20, 2, RO_TITLE, r->csr.subject);
-	req_ku(r->p.key_usage, buf, sizeof(buf));
+	hd_ku_words(r->p.key_usage, buf, sizeof(buf));
 	draw_text(t, 13, 3, 14, RO_DIM, "Key usage");
 	draw_text(t, 13, 17, t->cols - 20, RO_NORMAL, "%s", buf);
 	req_eku(&r->p, buf, sizeof(buf));

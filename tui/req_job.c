@@ -17,65 +17,14 @@
 #include "req.h"
 
 struct job {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct jobask q;
 	struct tui *t;		/* the worker uses t->s and nothing else */
 	struct req *r;
 	struct job_view *jv;
-	int asking, cancel, finished, phase, sync;
+	int finished, phase, sync;
 	int rc;
 	struct hd_err err;
 };
-
-static double
-mono(const struct tui *t)
-{
-	struct timespec ts;
-
-	if (t->script != NULL)
-		return 0;	/* screen tests: a clock that stands still */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A key while the token works: Esc or ^C asks; then only y (or a second
- * ^C) cancels, and anything else goes on. */
-static void
-on_key(struct job *j, int ch)
-{
-	pthread_mutex_lock(&j->mu);
-	if (!j->asking) {
-		j->asking = ch == 27 || ch == 3;
-	} else if (ch == 'y' || ch == 'Y' || ch == 3) {
-		j->cancel = 1;
-		j->asking = 0;
-	} else if (ch == 'n' || ch == 'N' || ch == 27 || ch == '\n') {
-		j->asking = 0;
-	}
-	pthread_cond_broadcast(&j->cv);
-	pthread_mutex_unlock(&j->mu);
-}
-
-/* Screen tests: an <ESC> or <^C> next in the script was pressed while
- * the token worked; the answer follows it. */
-static void
-script_ask(struct job *j)
-{
-	int ch;
-
-	if (j->cancel || !(tui_script_take(j->t, 27) ||
-	    tui_script_take(j->t, 3)))
-		return;
-	on_key(j, 27);
-	while (j->asking) {
-		j->jv->asking = 1;
-		tui_render(j->t);
-		if ((ch = tui_getkey(j->t)) == TUI_KEY_END)
-			ch = 'n';
-		on_key(j, ch);
-	}
-	j->jv->asking = 0;
-}
 
 /*
  * Hold while the question is open; non-zero if the answer was cancel.
@@ -88,12 +37,12 @@ checkpoint(struct job *j, int worked)
 	int c;
 
 	if (j->sync && worked)
-		script_ask(j);
-	pthread_mutex_lock(&j->mu);
-	while (j->asking)
-		pthread_cond_wait(&j->cv, &j->mu);
-	c = j->cancel;
-	pthread_mutex_unlock(&j->mu);
+		jobask_script(j->t, &j->q, &j->jv->asking);
+	pthread_mutex_lock(&j->q.mu);
+	while (j->q.asking)
+		pthread_cond_wait(&j->q.cv, &j->q.mu);
+	c = j->q.cancel;
+	pthread_mutex_unlock(&j->q.mu);
 	return c;
 }
 
@@ -120,9 +69,9 @@ work(struct job *j)
 			return -1;
 		r->key_made = 1;
 	}
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->q.mu);
 	j->phase = 1;
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->q.mu);
 	if (checkpoint(j, 0))
 		return cancelled(j);
 	if (hd_csr_make(j->t->s, &r->p, &r->key, &r->csr, &j->err) == -1)
@@ -143,9 +92,9 @@ worker(void *arg)
 	sigfillset(&all);	/* signals are the UI thread's to see */
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	j->rc = work(j);
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->q.mu);
 	j->finished = 1;
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->q.mu);
 	return NULL;
 }
 
@@ -162,21 +111,21 @@ turn(struct tui *t, struct job *j)
 		tui_signal_clear();
 		ch = 3;
 	} else if (sig != 0) {	/* TERM, HUP: cancel, and the loop ends */
-		pthread_mutex_lock(&j->mu);
-		j->cancel = 1;
-		j->asking = 0;
-		pthread_cond_broadcast(&j->cv);
-		pthread_mutex_unlock(&j->mu);
+		pthread_mutex_lock(&j->q.mu);
+		j->q.cancel = 1;
+		j->q.asking = 0;
+		pthread_cond_broadcast(&j->q.cv);
+		pthread_mutex_unlock(&j->q.mu);
 		return;
 	}
 	if (ch != ERR)
-		on_key(j, ch);
+		jobask_key(&j->q, ch);
 }
 
 static void
 watch(struct tui *t, struct job *j)
 {
-	double t0 = mono(t);
+	double t0 = jobask_clock(t);
 	pthread_t th;
 	int done;
 
@@ -186,20 +135,20 @@ watch(struct tui *t, struct job *j)
 	}
 	timeout(100);
 	for (;;) {
-		pthread_mutex_lock(&j->mu);
+		pthread_mutex_lock(&j->q.mu);
 		done = j->finished;
-		j->jv->asking = j->asking;
+		j->jv->asking = j->q.asking;
 		j->jv->phase = j->phase;
-		pthread_mutex_unlock(&j->mu);
+		pthread_mutex_unlock(&j->q.mu);
 		if (done)
 			break;
-		j->jv->elapsed = mono(t) - t0;
+		j->jv->elapsed = jobask_clock(t) - t0;
 		j->jv->frame++;
 		turn(t, j);
 	}
 	pthread_join(th, NULL);
 	timeout(1000);
-	j->jv->elapsed = mono(t) - t0;
+	j->jv->elapsed = jobask_clock(t) - t0;
 }
 
 int
@@ -210,8 +159,8 @@ req_job(struct tui *t, struct req *r, struct job_view *jv,
 
 	memset(&j, 0, sizeof(j));
 	memset(jv, 0, sizeof(*jv));
-	pthread_mutex_init(&j.mu, NULL);
-	pthread_cond_init(&j.cv, NULL);
+	pthread_mutex_init(&j.q.mu, NULL);
+	pthread_cond_init(&j.q.cv, NULL);
 	j.t = t;
 	j.r = r;
 	j.jv = jv;
@@ -224,8 +173,8 @@ req_job(struct tui *t, struct req *r, struct job_view *jv,
 		watch(t, &j);
 	t->busy = 0;
 	jv->phase = j.phase;
-	pthread_cond_destroy(&j.cv);
-	pthread_mutex_destroy(&j.mu);
+	pthread_cond_destroy(&j.q.cv);
+	pthread_mutex_destroy(&j.q.mu);
 	*err = j.err;
 	t->last_input = tui_now(t);
 	return j.rc;

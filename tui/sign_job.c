@@ -19,63 +19,14 @@
 #include "sign.h"
 
 struct sjob {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct jobask q;
 	struct tui *t;		/* the worker uses t->s and nothing else */
 	struct sgn *g;
 	struct hd_sign *cms;
 	struct sign_view *sv;
-	int asking, cancel, finished, sync, cur;
+	int finished, sync, cur;
 	uint64_t base;		/* bytes of the files before cur */
 };
-
-static double
-mono(const struct tui *t)
-{
-	struct timespec ts;
-
-	if (t->script != NULL)
-		return 0;	/* screen tests: a clock that stands still */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Esc or ^C asks; then only y (or a second ^C) cancels. */
-static void
-on_key(struct sjob *j, int ch)
-{
-	pthread_mutex_lock(&j->mu);
-	if (!j->asking) {
-		j->asking = ch == 27 || ch == 3;
-	} else if (ch == 'y' || ch == 'Y' || ch == 3) {
-		j->cancel = 1;
-		j->asking = 0;
-	} else if (ch == 'n' || ch == 'N' || ch == 27 || ch == '\n') {
-		j->asking = 0;
-	}
-	pthread_cond_broadcast(&j->cv);
-	pthread_mutex_unlock(&j->mu);
-}
-
-/* Screen tests: an <ESC> or <^C> next in the script came while signing. */
-static void
-script_ask(struct sjob *j)
-{
-	int ch;
-
-	if (j->cancel || !(tui_script_take(j->t, 27) ||
-	    tui_script_take(j->t, 3)))
-		return;
-	on_key(j, 27);
-	while (j->asking) {
-		j->sv->asking = 1;
-		tui_render(j->t);
-		if ((ch = tui_getkey(j->t)) == TUI_KEY_END)
-			ch = 'n';
-		on_key(j, ch);
-	}
-	j->sv->asking = 0;
-}
 
 static int
 on_progress(void *arg, uint64_t done, uint64_t total)
@@ -84,17 +35,17 @@ on_progress(void *arg, uint64_t done, uint64_t total)
 	int c;
 
 	(void)total;
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->q.mu);
 	j->g->f[j->cur].done = done;
 	j->sv->done = j->base + done;
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->q.mu);
 	if (j->sync)
-		script_ask(j);
-	pthread_mutex_lock(&j->mu);
-	while (j->asking)
-		pthread_cond_wait(&j->cv, &j->mu);
-	c = j->cancel;
-	pthread_mutex_unlock(&j->mu);
+		jobask_script(j->t, &j->q, &j->sv->asking);
+	pthread_mutex_lock(&j->q.mu);
+	while (j->q.asking)
+		pthread_cond_wait(&j->q.cv, &j->q.mu);
+	c = j->q.cancel;
+	pthread_mutex_unlock(&j->q.mu);
 	return c;
 }
 
@@ -145,17 +96,17 @@ one(struct sjob *j, int i)
 	struct hd_err err;
 	int rc;
 
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->q.mu);
 	j->cur = i;
 	j->sv->cur = i;
-	f->state = j->cancel ? SF_SKIPPED : SF_WORKING;
-	pthread_mutex_unlock(&j->mu);
+	f->state = j->q.cancel ? SF_SKIPPED : SF_WORKING;
+	pthread_mutex_unlock(&j->q.mu);
 	if (f->state == SF_SKIPPED)
 		return;
 	memset(&err, 0, sizeof(err));
 	rc = sign_type_of(j->g, i) == SIGN_PE ? sign_pe(j, f, out,
 	    sizeof(out), &err) : sign_cms(j, f, out, sizeof(out), &err);
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->q.mu);
 	f->state = rc == 0 ? SF_OK : SF_FAILED;
 	if (rc == 0)
 		snprintf(f->out, sizeof(f->out), "%s", out);
@@ -165,7 +116,7 @@ one(struct sjob *j, int i)
 		snprintf(f->why, sizeof(f->why), "%s", err.msg);
 	j->base += rc == 0 ? f->size : f->done;	/* bytes hashed */
 	j->sv->done = j->base;
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->q.mu);
 }
 
 static void *
@@ -179,9 +130,9 @@ worker(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (i = 0; i < j->g->n; i++)
 		one(j, i);
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->q.mu);
 	j->finished = 1;
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->q.mu);
 	return NULL;
 }
 
@@ -192,31 +143,31 @@ turn(struct tui *t, struct sjob *j)
 {
 	int ch, sig;
 
-	pthread_mutex_lock(&j->mu);
-	j->sv->asking = j->asking;
+	pthread_mutex_lock(&j->q.mu);
+	j->sv->asking = j->q.asking;
 	tui_render(t);
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->q.mu);
 	ch = tui_getkey(t);
 	msglog_poll(t);
 	if ((sig = tui_signal()) == SIGINT) {
 		tui_signal_clear();
 		ch = 3;
 	} else if (sig != 0) {	/* TERM, HUP: cancel, and the loop ends */
-		pthread_mutex_lock(&j->mu);
-		j->cancel = 1;
-		j->asking = 0;
-		pthread_cond_broadcast(&j->cv);
-		pthread_mutex_unlock(&j->mu);
+		pthread_mutex_lock(&j->q.mu);
+		j->q.cancel = 1;
+		j->q.asking = 0;
+		pthread_cond_broadcast(&j->q.cv);
+		pthread_mutex_unlock(&j->q.mu);
 		return;
 	}
 	if (ch != ERR)
-		on_key(j, ch);
+		jobask_key(&j->q, ch);
 }
 
 static void
 watch(struct tui *t, struct sjob *j)
 {
-	double t0 = mono(t);
+	double t0 = jobask_clock(t);
 	pthread_t th;
 	int done, i;
 
@@ -227,17 +178,17 @@ watch(struct tui *t, struct sjob *j)
 	}
 	timeout(100);
 	for (;;) {
-		pthread_mutex_lock(&j->mu);
+		pthread_mutex_lock(&j->q.mu);
 		done = j->finished;
-		pthread_mutex_unlock(&j->mu);
+		pthread_mutex_unlock(&j->q.mu);
 		if (done)
 			break;
-		j->sv->elapsed = mono(t) - t0;
+		j->sv->elapsed = jobask_clock(t) - t0;
 		turn(t, j);
 	}
 	pthread_join(th, NULL);
 	timeout(1000);
-	j->sv->elapsed = mono(t) - t0;
+	j->sv->elapsed = jobask_clock(t) - t0;
 }
 
 int
@@ -255,8 +206,8 @@ sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
 		g->f[i].done = 0;
 		g->f[i].why[0] = g->f[i].out[0] = '\0';
 	}
-	pthread_mutex_init(&j.mu, NULL);
-	pthread_cond_init(&j.cv, NULL);
+	pthread_mutex_init(&j.q.mu, NULL);
+	pthread_cond_init(&j.q.cv, NULL);
 	j.t = t;
 	j.g = g;
 	j.cms = cms;
@@ -270,8 +221,8 @@ sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
 	else
 		watch(t, &j);
 	t->busy = 0;
-	pthread_cond_destroy(&j.cv);
-	pthread_mutex_destroy(&j.mu);
+	pthread_cond_destroy(&j.q.cv);
+	pthread_mutex_destroy(&j.q.mu);
 	t->last_input = tui_now(t);
-	return j.cancel ? -1 : 0;
+	return j.q.cancel ? -1 : 0;
 }

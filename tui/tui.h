@@ -204,6 +204,18 @@ void msglog_poll(struct tui *t);
 void msglog_stop(struct tui *t);
 void msglog_add(struct tui *t, const char *line);
 
+/* jobask.c: the cancel question of the worker threads (req_job.c,
+ * sign_job.c) */
+#include <pthread.h>
+struct jobask {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int asking, cancel;	/* the question is open; the answer was yes */
+};
+double jobask_clock(const struct tui *t);
+void jobask_key(struct jobask *q, int ch);
+void jobask_script(struct tui *t, struct jobask *q, int *shown);
+
 /* cert_words.c: certificates in words, for the import and find screens */
 #define CERT_NEAR_DAYS 30	/* fewer days left than this: a warning */
 enum role cert_role(const struct hd_cert *c);

@@ -2,6 +2,7 @@
 #ifndef HD_CLI_H
 #define HD_CLI_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -42,6 +43,9 @@ enum {
 	OPT_EXPIRING = 1 << 27,
 	OPT_CHAIN = 1 << 28,
 	OPT_P7B = 1 << 29,
+	/* the last bit: every audit option shares it (--log, --no-audit,
+	 * --since, --file); each verb refuses the ones it has no use for */
+	OPT_AUDIT = INT_MIN,
 };
 
 #define CLI_MAX_SAN 16
@@ -61,6 +65,8 @@ struct cli {
 	int chain, p7b;
 	const char *fd, *type, *desc, *url, *tr, *td, *cafile, *sig;
 	int pss, append;
+	const char *log, *since, *file;	/* audit log, audit show filters */
+	int no_audit;
 	int json, quiet, verbose, version, help;
 	int used;		/* OPT_* bits given on the command line */
 	int stdin_taken;	/* "-" may be used by one PIN option only */
@@ -134,6 +140,16 @@ int cmd_export_cert(struct cli *c);
 /* cmd_sign.c, cmd_verify.c */
 int cmd_sign(struct cli *c);
 int cmd_verify(struct cli *c);
+
+/* cmd_audit.c, sign_audit.c: the signing audit log */
+int cmd_audit(struct cli *c);
+const char *audit_log_path(const struct cli *c);
+int sign_audit_open(struct cli *c, struct hd_audit **a);
+int sign_audit_start(struct hd_audit *a, struct hd_audit_entry *e,
+    const char *type, const char *in, int hash, struct hd_err *err);
+void sign_audit_md(struct hd_audit_entry *e, const char *md);
+void sign_audit_result(struct hd_audit_entry *e, const char *why);
+int sign_audit_flush(struct hd_audit *a, int checkpoint, struct hd_err *err);
 
 /* the TUI (tui/) */
 int tui_run(struct cli *c);

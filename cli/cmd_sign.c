@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -27,6 +28,8 @@ struct job {
 	enum job_state state;
 	char out[4096];
 	char why[1100];		/* the error line, for the summary */
+	struct hd_audit_entry ae;	/* its audit record; type NULL: none */
+	int logged;		/* ae is in the log already */
 };
 
 /* What the whole batch signs with. */
@@ -40,6 +43,8 @@ struct signing {
 	struct hd_sign *cms;		/* opened at the first CMS file */
 	struct hd_err open_err;		/* why it could not be, if so */
 	int ncms;
+	struct hd_audit *audit;		/* NULL with --no-audit */
+	int audit_broken;		/* a record could not be written */
 };
 
 /* The error without the file's name in front: the summary names it. */
@@ -208,9 +213,21 @@ sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 		g->open_err = *err;
 		return -1;
 	}
+	/* the digest of the file is its SHA-256 unless --fd says else */
+	if (sign_audit_start(g->audit, &j->ae, "cms", j->in, c->fd != NULL &&
+	    strcmp(c->fd, "sha256") != 0, err) == -1)
+		return -1;
 	progress_start(&p, c, j->in);
 	rc = hd_sign_file(g->cms, j->in, j->out, progress_cb, &p, &res, err);
 	progress_end(&p);
+	if (rc == 0 && g->audit != NULL) {
+		sign_audit_md(&j->ae, c->fd ? c->fd : "sha256");
+		if (j->ae.sha256[0] == '\0')
+			snprintf(j->ae.sha256, sizeof(j->ae.sha256), "%s",
+			    res.digest);
+		j->ae.size = res.size;
+		snprintf(j->ae.out, sizeof(j->ae.out), "%s", res.out);
+	}
 	return rc;
 }
 
@@ -228,6 +245,9 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	if (c->pss)
 		return hd_err_set(err, HD_E_USAGE, 0, "%s: --pss is for CMS; "
 		    "Authenticode signatures use RSA PKCS#1 v1.5", j->in);
+	if (sign_audit_start(g->audit, &j->ae, j->type == JOB_PS1 ?
+	    "authenticode-ps1" : "authenticode-pe", j->in, 1, err) == -1)
+		return -1;
 	progress_start(&p, c, j->in);
 	o.arg = &p;
 	rc = (j->type == JOB_PS1 ? hd_sign_ps1 : hd_sign_pe)(c->s, &g->key,
@@ -235,6 +255,11 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	progress_end(&p);
 	if (rc != 0)
 		return rc;
+	if (g->audit != NULL) {
+		sign_audit_md(&j->ae, res.md);
+		snprintf(j->ae.out, sizeof(j->ae.out), "%s", res.path);
+		sign_audit_result(&j->ae, NULL);
+	}
 	snprintf(j->out, sizeof(j->out), "%s (%u signature%s%s)", res.path,
 	    res.nsigs, res.nsigs == 1 ? "" : "s", res.had_signature &&
 	    !c->append ? ", the old one replaced" : "");
@@ -247,6 +272,33 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	return 0;
 }
 
+/*
+ * An Authenticode file is signed in place: there is no undoing it, so its
+ * record is written at once, and a record that cannot be written stops
+ * the batch (docs/AUDIT.md).
+ */
+static int
+audit_now(struct signing *g, struct job *j)
+{
+	struct hd_err err;
+
+	if (g->audit == NULL || j->ae.type == NULL || j->state != JOB_OK)
+		return 0;
+	hd_err_clear(&err);
+	if (hd_audit_add(g->audit, &j->ae, &err) == 0 &&
+	    sign_audit_flush(g->audit, 0, &err) == 0) {
+		j->logged = 1;
+		return 0;
+	}
+	hd_audit_drop(g->audit);
+	g->audit_broken = 1;
+	j->state = JOB_FAILED;
+	snprintf(j->why, sizeof(j->why), "signed in place, but NOT recorded "
+	    "in the audit log (%s); the batch stopped here", err.msg);
+	cli_fail(&err);
+	return -1;
+}
+
 /* Every usable file, in order; stops at a signal. */
 static void
 sign_all(struct cli *c, struct signing *g, struct job *jobs)
@@ -254,7 +306,8 @@ sign_all(struct cli *c, struct signing *g, struct job *jobs)
 	struct hd_err err;
 	int i, rc;
 
-	for (i = 0; i < c->nargs && !cli_interrupted; i++) {
+	for (i = 0; i < c->nargs && !cli_interrupted && !g->audit_broken;
+	    i++) {
 		if (jobs[i].state != JOB_TODO)
 			continue;
 		hd_err_clear(&err);
@@ -267,6 +320,8 @@ sign_all(struct cli *c, struct signing *g, struct job *jobs)
 			    JOB_UNUSABLE : JOB_FAILED, &err);
 		else
 			jobs[i].state = JOB_OK;
+		if (jobs[i].type != JOB_CMS && audit_now(g, &jobs[i]) == -1)
+			break;
 	}
 }
 
@@ -299,6 +354,47 @@ finish_cms(struct cli *c, struct signing *g, struct job *jobs)
 			snprintf(j->why, sizeof(j->why), "saving the batch "
 			    "failed (%s); %s may not be complete", err.msg,
 			    j->out);
+	}
+}
+
+/*
+ * The batch's records once its outputs are in place (CMS ones after the
+ * deferred commit), and the checkpoint.  If they cannot be written, the
+ * detached signatures of the batch are removed: a signature the log does
+ * not know of is what the log is there to prevent.
+ */
+static void
+audit_batch(struct cli *c, struct signing *g, struct job *jobs)
+{
+	struct hd_err err;
+	int i;
+
+	if (g->audit == NULL || g->audit_broken)
+		return;
+	hd_err_clear(&err);
+	for (i = 0; i < c->nargs; i++) {
+		struct job *j = &jobs[i];
+
+		if (j->ae.type == NULL || j->logged)
+			continue;
+		sign_audit_result(&j->ae, j->state == JOB_OK ? NULL :
+		    j->state == JOB_TODO ? "interrupted" : j->why);
+		if (hd_audit_add(g->audit, &j->ae, &err) == -1)
+			break;
+	}
+	if (i == c->nargs && sign_audit_flush(g->audit, 1, &err) == 0)
+		return;
+	cli_fail(&err);
+	for (i = 0; i < c->nargs; i++) {
+		struct job *j = &jobs[i];
+
+		if (j->type != JOB_CMS || j->state != JOB_OK)
+			continue;
+		j->state = JOB_FAILED;
+		snprintf(j->why, sizeof(j->why), "%s %s: it could not be "
+		    "recorded in the audit log", unlink(j->out) == 0 ?
+		    "signature removed" : "could not remove the signature",
+		    j->out);
 	}
 }
 
@@ -347,11 +443,15 @@ run_batch(struct cli *c, struct signing *g, struct job *jobs,
 	if (hd_login(c->s, pin, err) == -1)
 		goto out;
 	hd_pin_clear(pin);
-	if (find_signer(c, g, err) == 0) {
+	if (find_signer(c, g, err) == 0 && (g->audit == NULL ||
+	    hd_audit_signer(g->audit, c->s, &g->key, g->cert.der,
+	    g->cert.der_len, err) == 0)) {
 		sign_all(c, g, jobs);
 		rc = 0;
 	}
 	finish_cms(c, g, jobs);	/* no hd_sign may outlive the login */
+	if (rc == 0)
+		audit_batch(c, g, jobs);	/* before logout: it signs */
 	hd_logout(c->s, &e2);
 out:
 	hd_pin_free(pin);
@@ -382,8 +482,8 @@ cmd_sign(struct cli *c)
 		todo += jobs[i].state == JOB_TODO;
 		g.ncms += jobs[i].state == JOB_TODO && jobs[i].type == JOB_CMS;
 	}
-	rc = 0;
-	if (todo > 0 && run_batch(c, &g, jobs, &err) == -1)
+	rc = todo > 0 ? sign_audit_open(c, &g.audit) : 0;
+	if (rc == 0 && todo > 0 && run_batch(c, &g, jobs, &err) == -1)
 		rc = cli_fail(&err);
 	cli_catch_signals(0);
 	if (rc == 0)
@@ -394,6 +494,7 @@ cmd_sign(struct cli *c)
 		    strsignal(cli_interrupted));
 		rc = 128 + cli_interrupted;
 	}
+	hd_audit_close(g.audit);
 	free(g.chain_buf);
 	hd_ders_free(g.chain, g.nchain);
 	hd_cert_free(&g.cert);

@@ -12,7 +12,7 @@
 #include "hsmdesk.h"
 #include "yamlutil.h"
 
-enum cfg_type { CFG_STRING, CFG_SECONDS, CFG_STORE };
+enum cfg_type { CFG_STRING, CFG_SECONDS, CFG_STORE, CFG_BOOL };
 
 static const struct cfg_key {
 	const char *name;
@@ -23,6 +23,9 @@ static const struct cfg_key {
 	{ "token", CFG_STRING, offsetof(struct hd_config, token) },
 	{ "idle_logout", CFG_SECONDS, offsetof(struct hd_config, idle_logout) },
 	{ "cert_store", CFG_STORE, offsetof(struct hd_config, cert_store) },
+	{ "audit_log", CFG_STRING, offsetof(struct hd_config, audit_log) },
+	{ "allow_no_audit", CFG_BOOL,
+	  offsetof(struct hd_config, allow_no_audit) },
 };
 
 /* cert_store: values in enum hd_cert_store's order. */
@@ -70,6 +73,13 @@ cfg_store(struct hd_yaml *y, struct hd_config *cfg, const struct cfg_key *k,
 			}
 		return hd_yaml_fail(y, v->start_mark,
 		    "expected auto, token or local");
+	}
+	if (k->type == CFG_BOOL) {
+		if (strcmp(val, "true") != 0 && strcmp(val, "false") != 0)
+			return hd_yaml_fail(y, v->start_mark,
+			    "expected true or false");
+		*(int *)((char *)cfg + k->offset) = strcmp(val, "true") == 0;
+		return 0;
 	}
 	errno = 0;
 	n = strtoul(val, &end, 10);
@@ -198,5 +208,6 @@ hd_config_free(struct hd_config *cfg)
 {
 	free(cfg->module);
 	free(cfg->token);
-	cfg->module = cfg->token = NULL;
+	free(cfg->audit_log);
+	cfg->module = cfg->token = cfg->audit_log = NULL;
 }

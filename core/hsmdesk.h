@@ -88,6 +88,8 @@ struct hd_config {
 	char *token;
 	unsigned idle_logout;	/* seconds, 0 = never; default 300 */
 	int cert_store;		/* enum hd_cert_store; default auto */
+	char *audit_log;	/* the signing audit log; NULL: the default */
+	int allow_no_audit;	/* sign --no-audit is allowed (default no) */
 	char path[4096];	/* the file it came from, "" if none */
 };
 
@@ -589,5 +591,111 @@ int hd_verify_file(const char *data, const char *sig,
     const struct hd_verify_opts *opts, struct hd_verify_result *res,
     struct hd_err *err);
 const char *hd_verdict_name(enum hd_verdict v);
+
+/* ---- signing audit log (audit*.c; docs/AUDIT.md) ------------------------ */
+
+/*
+ * One JSON line per signature, chained by SHA-256 over the previous
+ * line's bytes, closed by a checkpoint line the signing key signs on the
+ * token.  A front-end opens the log before it signs (hd_audit_open
+ * refuses a log it cannot append to), names the signer once, adds an
+ * entry per file once the file's output is in place, and flushes.
+ */
+struct hd_audit;
+
+/* One signature (or attempt) as the log records it. */
+struct hd_audit_entry {
+	char time[32];		/* "2026-01-31T12:00:00Z", when it was made */
+	const char *type;	/* "cms", "authenticode-pe", "authenticode-ps1" */
+	char file[4096];	/* absolute */
+	uint64_t size;
+	char sha256[65];	/* of the file signed, as it was signed */
+	char md[16];		/* digest algorithm: "sha256" */
+	char out[4096];		/* the signature: f.p7s, or the file itself */
+	char tsa[512];		/* timestamp authority URL; "" if none */
+	char ts_time[32];	/* the timestamp's genTime; "" if none */
+	char result[600];	/* "ok", or "failed: why" */
+};
+
+/* What a checkpoint did, for the operator. */
+struct hd_audit_flushed {
+	uint64_t lines;		/* lines in the log after the flush */
+	uint64_t checkpoint;	/* the checkpoint's line number, 0 if none */
+	int witness;		/* 1 the token holds the checkpoint's witness */
+	char witness_why[512];	/* else why not */
+};
+
+int hd_audit_default_path(char *buf, size_t len, struct hd_err *err);
+int hd_audit_open(const char *path, struct hd_audit **out,
+    struct hd_err *err);
+const char *hd_audit_path(const struct hd_audit *a);
+int hd_audit_signer(struct hd_audit *a, struct hd_session *s,
+    const struct hd_key *k, const unsigned char *cert, size_t cert_len,
+    struct hd_err *err);
+void hd_audit_entry_init(struct hd_audit_entry *e, const char *type,
+    const char *file);
+int hd_audit_hash_file(struct hd_audit_entry *e, struct hd_err *err);
+int hd_audit_add(struct hd_audit *a, const struct hd_audit_entry *e,
+    struct hd_err *err);
+size_t hd_audit_pending(const struct hd_audit *a);
+void hd_audit_drop(struct hd_audit *a);
+int hd_audit_flush(struct hd_audit *a, int checkpoint,
+    struct hd_audit_flushed *res, struct hd_err *err);
+void hd_audit_close(struct hd_audit *a);
+
+/* audit verify: the chain, the checkpoints and the token's witness. */
+#define HD_AUDIT_PROBLEMS 16
+enum hd_witness_state {
+	HD_WIT_NOT_CHECKED,	/* no token session given */
+	HD_WIT_NONE,		/* the token holds no witness for this log */
+	HD_WIT_OK,		/* the log reaches the witnessed checkpoint */
+	HD_WIT_CUT,		/* the log ends before it, or differs there */
+};
+
+struct hd_audit_problem {
+	uint64_t line;
+	char what[400];
+};
+
+struct hd_audit_report {
+	uint64_t lines, entries, checkpoints;
+	uint64_t last_ckpt;		/* line of the last valid checkpoint */
+	char last_ckpt_time[32];
+	char last_ckpt_sha1[41];
+	char last_ckpt_subject[256];
+	int cert_checked;		/* the checkpoints' certificates were
+					 * checked against --CAfile */
+	uint64_t unproven;		/* lines after the last valid one */
+	struct hd_audit_problem problems[HD_AUDIT_PROBLEMS];
+	size_t nproblems, more_problems;
+	enum hd_witness_state witness;
+	uint64_t witness_line;
+	char witness_text[512];
+};
+
+/* -1 (err): the log cannot be read at all.  0: see r->nproblems. */
+int hd_audit_verify(const char *path, const char *cafile,
+    struct hd_session *s, struct hd_audit_report *r, struct hd_err *err);
+
+/* audit show: the entries, filtered; NULL or 0 for "any". */
+struct hd_audit_filter {
+	const char *since;	/* "YYYY-MM-DD" or an ISO 8601 UTC prefix */
+	const char *sha1;	/* thumbprint prefix */
+	const char *file;	/* glob on the path (or its base name) */
+};
+
+struct hd_audit_row {
+	uint64_t line;
+	int checkpoint;			/* a checkpoint, not a signature */
+	char time[32], user[64], host[256], token[17];
+	char cert_sha1[41], type[24], md[16], sha256[65];
+	char file[4096], out[4096], result[600], tsa[512], ts_time[32];
+	uint64_t size, count;
+	char *raw;			/* the line as stored, no newline */
+};
+
+int hd_audit_rows(const char *path, const struct hd_audit_filter *f,
+    struct hd_audit_row **rows, size_t *n, struct hd_err *err);
+void hd_audit_rows_free(struct hd_audit_row *rows, size_t n);
 
 #endif

@@ -50,7 +50,8 @@ E2E_REAL_HOME=${HOME:-}
 E2E_REAL_DIRS=()
 if [[ -n $E2E_REAL_HOME ]]; then
 	for d in "$E2E_REAL_HOME/.local/share/hsmdesk" \
-	    "$E2E_REAL_HOME/.config/hsmdesk"; do
+	    "$E2E_REAL_HOME/.config/hsmdesk" \
+	    "$E2E_REAL_HOME/.local/state/hsmdesk"; do
 		[[ -e $d ]] || E2E_REAL_DIRS+=("$d")
 	done
 fi
@@ -331,6 +332,7 @@ t_setup() {
 	export HOME=$T_DIR/home
 	export XDG_CONFIG_HOME=$T_DIR/home/.config
 	export XDG_DATA_HOME=$T_DIR/home/.local/share
+	export XDG_STATE_HOME=$T_DIR/home/.local/state
 	unset HSMDESK_MODULE HSMDESK_FAKEP11_FAULT HSMDESK_FAKEP11_MODULE NO_COLOR
 	cd "$T_DIR" || return 1
 }

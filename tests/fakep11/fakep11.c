@@ -41,7 +41,7 @@ enum fault {
     DEVICE_REMOVED_AFTER, SLOW_LOGIN,
     KEYGEN_TEMPLATE_INCONSISTENT, KEYGEN_ATTRIBUTE_INVALID, KEYGEN_HALF,
     KEY_EXTRACTABLE, SETATTR_UNSUPPORTED, EC_POINT_RAW, SIGN_DEVICE_ERROR,
-    CERT_REFUSED, SLOW_KEYGEN, NO_RSA_PSS, NO_RAW_RSA, N_FAULTS
+    CERT_REFUSED, SLOW_KEYGEN, NO_RSA_PSS, NO_RAW_RSA, DATA_REFUSED, N_FAULTS
 };
 
 static const struct {
@@ -65,6 +65,7 @@ static const struct {
     [SLOW_KEYGEN]          = { "slow-keygen", 1 },
     [NO_RSA_PSS]           = { "no-rsa-pss", 0 },
     [NO_RAW_RSA]           = { "no-raw-rsa", 0 },
+    [DATA_REFUSED]         = { "data-refused", 0 },
 };
 
 struct config {
@@ -707,6 +708,8 @@ static CK_RV fk_CreateObject(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n
     if (gone)
         return CKR_DEVICE_REMOVED;
     if (on(CERT_REFUSED) && has_class(t, n, CKO_CERTIFICATE))
+        return CKR_TEMPLATE_INCONSISTENT;
+    if (on(DATA_REFUSED) && has_class(t, n, CKO_DATA))
         return CKR_TEMPLATE_INCONSISTENT;
     return st.real.C_CreateObject(s, t, n, o);
 }

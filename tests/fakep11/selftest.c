@@ -881,6 +881,26 @@ static void test_cert_refused(void)
     stop();
 }
 
+static void test_data_refused(void)
+{
+    static CK_OBJECT_CLASS data_cls = CKO_DATA;
+    CK_ATTRIBUTE data_t[] = { { CKA_CLASS, &data_cls, sizeof data_cls }, { CKA_TOKEN, &no, 1 },
+                              { CKA_LABEL, "fk-data", 7 }, { CKA_VALUE, "x", 1 } };
+    CK_OBJECT_HANDLE o = CK_INVALID_HANDLE;
+    CK_SESSION_HANDLE s;
+
+    check_rv(start("data-refused"), CKR_OK, "data-refused");
+    s = user_session("data-refused");
+    check_rv(f->C_CreateObject(s, data_t, 4, &o), CKR_TEMPLATE_INCONSISTENT,
+             "data-refused: C_CreateObject data object");
+    check(find_by(s, CKA_LABEL, "fk-data", NULL, 0) == 0, "data-refused: no data object stored");
+    check_rv(create_cert(s, CK_TRUE, &o), CKR_OK,
+             "data-refused: C_CreateObject certificate forwarded");
+    f->C_DestroyObject(s, o);
+    end_session(s);
+    stop();
+}
+
 /* Two faults on one C_GetAttributeValue. */
 static void test_attr_faults_combined(void)
 {
@@ -937,6 +957,7 @@ static void test_object_faults(void)
     test_ec_point_raw();
     test_sign_device_error();
     test_cert_refused();
+    test_data_refused();
     test_mech_faults();
     test_attr_faults_combined();
     test_keys_delete();

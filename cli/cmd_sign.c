@@ -445,7 +445,7 @@ run_batch(struct cli *c, struct signing *g, struct job *jobs,
 	hd_pin_clear(pin);
 	if (find_signer(c, g, err) == 0 && (g->audit == NULL ||
 	    hd_audit_signer(g->audit, c->s, &g->key, g->cert.der,
-	    g->cert.der_len, err) == 0)) {
+	    g->cert.der_len, g->chain, g->nchain, err) == 0)) {
 		sign_all(c, g, jobs);
 		rc = 0;
 	}

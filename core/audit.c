@@ -295,15 +295,24 @@ who(struct hd_audit_ctx *c)
 int
 hd_audit_signer(struct hd_audit *a, struct hd_session *s,
     const struct hd_key *k, const unsigned char *cert, size_t cert_len,
-    struct hd_err *err)
+    const struct hd_der *chain, size_t nchain, struct hd_err *err)
 {
 	struct hd_audit_ctx *c = &a->ctx;
+	struct hd_buf b = { 0 };
 	unsigned char md[20];
+	size_t i;
 
 	free(c->cert);
+	free(c->chain);
 	memset(c, 0, sizeof(*c));
 	a->have_ctx = 0;
-	if ((c->cert = malloc(cert_len ? cert_len : 1)) == NULL)
+	for (i = 0; i < nchain; i++) {
+		if (i > 0)
+			hd_buf_add(&b, ",", 1);
+		hd_b64(&b, chain[i].der, chain[i].len);
+	}
+	c->chain = b.p;
+	if (b.oom || (c->cert = malloc(cert_len ? cert_len : 1)) == NULL)
 		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 	memcpy(c->cert, cert, cert_len);
 	c->cert_len = cert_len;
@@ -572,6 +581,7 @@ hd_audit_close(struct hd_audit *a)
 	if (a->fd >= 0)
 		close(a->fd);
 	free(a->ctx.cert);
+	free(a->ctx.chain);
 	hd_buf_free(&a->pending);
 	free(a);
 }

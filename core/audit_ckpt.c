@@ -17,8 +17,8 @@
 
 #include "audit_int.h"
 
-static void
-b64(struct hd_buf *b, const unsigned char *der, size_t len)
+void
+hd_b64(struct hd_buf *b, const unsigned char *der, size_t len)
 {
 	char *out = malloc(4 * ((len + 2) / 3) + 1);
 
@@ -98,15 +98,17 @@ hd_audit_ckpt_line(const struct hd_audit_ctx *c, uint64_t seq,
 	hd_json_kv(out, "cert_sha1", c->sha1);
 	hd_json_kv(out, "sig_alg", sig_alg(&c->key));
 	hd_buf_add(out, ",\"cert\":\"", 9);
-	b64(out, c->cert, c->cert_len);
+	hd_b64(out, c->cert, c->cert_len);
 	hd_buf_add(out, "\"", 1);
+	if (c->chain != NULL && c->chain[0] != '\0')
+		hd_json_kv(out, "chain", c->chain);
 	if (out->oom)
 		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 	if (token_sign(c, out->p + start, out->len - start, &sig, &siglen,
 	    err) == -1)
 		return -1;
 	hd_buf_add(out, HD_AUDIT_SIG_MARK, strlen(HD_AUDIT_SIG_MARK));
-	b64(out, sig, siglen);
+	hd_b64(out, sig, siglen);
 	free(sig);
 	hd_buf_add(out, "\"}\n", 3);
 	return out->oom ? hd_err_set(err, HD_E_NOMEM, 0, "out of memory") : 0;
@@ -144,12 +146,45 @@ utc_time(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
+/* The issuers the checkpoint carries ("chain"), to help build a path. */
+static STACK_OF(X509) *
+ckpt_chain(const struct hd_json *j)
+{
+	const char *c = hd_json_get(j, "chain"), *e;
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	unsigned char *der;
+	const unsigned char *p;
+	char one[16384];
+	size_t n;
+	X509 *x;
+
+	while (sk != NULL && c != NULL && *c != '\0') {
+		e = strchr(c, ',');
+		n = e ? (size_t)(e - c) : strlen(c);
+		if (n < sizeof(one)) {
+			memcpy(one, c, n);
+			one[n] = '\0';
+			if ((der = unb64(one, &n)) != NULL) {
+				p = der;
+				if ((x = d2i_X509(NULL, &p, (long)n)) != NULL &&
+				    !sk_X509_push(sk, x))
+					X509_free(x);
+				free(der);
+			}
+		}
+		c = e ? e + 1 : NULL;
+	}
+	return sk;
+}
+
 /* The certificate against cafile, at the checkpoint's time. */
 static int
-chain_ok(X509 *x, const char *cafile, int64_t when, char *why, size_t len)
+chain_ok(X509 *x, const struct hd_json *j, const char *cafile, int64_t when,
+    char *why, size_t len)
 {
 	X509_STORE *st = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = ckpt_chain(j);
 	int ok = 0;
 
 	if (st == NULL || ctx == NULL ||
@@ -158,7 +193,7 @@ chain_ok(X509 *x, const char *cafile, int64_t when, char *why, size_t len)
 		    "certificates", cafile);
 		goto out;
 	}
-	if (X509_STORE_CTX_init(ctx, st, x, NULL) != 1)
+	if (X509_STORE_CTX_init(ctx, st, x, untrusted) != 1)
 		goto out;
 	X509_STORE_CTX_set_time(ctx, 0, (time_t)when);
 	if (X509_verify_cert(ctx) == 1)
@@ -170,6 +205,7 @@ chain_ok(X509 *x, const char *cafile, int64_t when, char *why, size_t len)
 out:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(st);
+	sk_X509_pop_free(untrusted, X509_free);
 	return ok;
 }
 
@@ -241,7 +277,7 @@ hd_audit_ckpt_check(const char *line, size_t len, const struct hd_json *j,
 		goto out;
 	}
 	t = hd_json_get(j, "time");
-	ok = cafile == NULL || chain_ok(x, cafile, t ? utc_time(t) : -1,
+	ok = cafile == NULL || chain_ok(x, j, cafile, t ? utc_time(t) : -1,
 	    why, whylen);
 out:
 	EVP_MD_CTX_free(md);

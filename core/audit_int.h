@@ -26,6 +26,7 @@ void hd_buf_add(struct hd_buf *b, const void *data, size_t len);
 void hd_buf_printf(struct hd_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void hd_buf_free(struct hd_buf *b);
+void hd_b64(struct hd_buf *b, const unsigned char *der, size_t len);
 
 /* audit_json.c */
 void hd_json_str(struct hd_buf *b, const char *s);
@@ -57,6 +58,7 @@ struct hd_audit_ctx {
 	char user[64], host[256], serial[17], key_id[129], sha1[41];
 	unsigned char *cert;
 	size_t cert_len;
+	char *chain;		/* issuers, base64 DER, comma-separated */
 };
 int hd_audit_ckpt_line(const struct hd_audit_ctx *c, uint64_t seq,
     const char prev[65], struct hd_buf *out, struct hd_err *err);

@@ -629,9 +629,11 @@ int hd_audit_default_path(char *buf, size_t len, struct hd_err *err);
 int hd_audit_open(const char *path, struct hd_audit **out,
     struct hd_err *err);
 const char *hd_audit_path(const struct hd_audit *a);
+/* chain: the certificate's issuers (hd_cert_chain), carried in each
+ * checkpoint so that a verifier with only the root can check it. */
 int hd_audit_signer(struct hd_audit *a, struct hd_session *s,
     const struct hd_key *k, const unsigned char *cert, size_t cert_len,
-    struct hd_err *err);
+    const struct hd_der *chain, size_t nchain, struct hd_err *err);
 void hd_audit_entry_init(struct hd_audit_entry *e, const char *type,
     const char *file);
 int hd_audit_hash_file(struct hd_audit_entry *e, struct hd_err *err);

@@ -1,12 +1,12 @@
 /*
  * The main menu: the six steps of the signing lifecycle, then Token &
- * keys, Help and Quit.  Digits, first letters, arrows and Enter.
+ * keys, the Audit log, Help and Quit.  Digits, first letters, arrows and Enter.
  */
 #include <stddef.h>
 
 #include "sign.h"
 
-#define NITEMS 9
+#define NITEMS 10
 
 struct menu {
 	struct list l;
@@ -34,6 +34,8 @@ static enum act m_sign(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_sign_cert, NULL); }
 static enum act m_token(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_token, NULL); }
+static enum act m_audit(struct tui *t, struct view *v)
+	{ (void)v; return go(t, &scr_audit, NULL); }
 static enum act m_help(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_help, NULL); }
 static enum act m_quit(struct tui *t, struct view *v)
@@ -93,6 +95,7 @@ static const struct binding table[] = {
 	{ '5', 'f', NULL, "Find by thumbprint", m_find },
 	{ '6', 's', NULL, "Sign files", m_sign },
 	{ 't', 0, "t", "Token & keys", m_token },
+	{ 'a', 0, "a", "Audit log", m_audit },
 	{ 'h', 0, "h", "Help", m_help },
 	{ 'q', 0, "q", "Quit", m_quit },
 	{ 27, 0, NULL, "Nothing at the menu (q quits)", m_esc },
@@ -111,6 +114,7 @@ static const char *descr[NITEMS] = {
 	"certificates by SHA-1 thumbprint",
 	"detached CMS and Authenticode",
 	"token state, keys, PINs",
+	"what was signed, verified",
 	"every key binding",
 	"log out and leave",
 };
@@ -148,13 +152,13 @@ menu_draw(struct tui *t, struct view *v)
 		    descr[i]);
 	}
 	if (t->ti.present && !t->ti.initialized)
-		draw_text(t, 15, 3, t->cols - 6, RO_WARNING, "This token is "
+		draw_text(t, 16, 3, t->cols - 6, RO_WARNING, "This token is "
 		    "not initialized: t, then i, to initialize it.");
 	else if (t->ti.present)
-		draw_text(t, 15, 3, t->cols - 6, RO_DIM, "Token '%s': %s.",
+		draw_text(t, 16, 3, t->cols - 6, RO_DIM, "Token '%s': %s.",
 		    t->ti.label, hd_logged_in(t->s) ? "logged in (o to log "
 		    "out)" : "not logged in");
-	draw_text(t, 17, 3, t->cols - 6, RO_DIM, "Module: %s",
+	draw_text(t, 18, 3, t->cols - 6, RO_DIM, "Module: %s",
 	    t->module_desc);
 }
 

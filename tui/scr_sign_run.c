@@ -20,6 +20,8 @@ struct srun {
 	struct hd_sign_info info;
 	struct hd_err err;
 	int cancelled, nok, top;
+	char audit[400];		/* how the records went */
+	int audit_bad;
 };
 
 static void
@@ -35,8 +37,12 @@ run_enter(struct tui *t, struct view *v, const void *arg)
 	memset(&o, 0, sizeof(o));
 	o.md = sign_md(g);
 	u->state = RUN_WORKING;
-	if (hd_sign_open(t->s, &g->key, g->cert.der, g->cert.der_len,
+	/* no signature without its audit record: the log first */
+	if (sign_record_open(t, g, &u->err) == -1 ||
+	    hd_sign_open(t->s, &g->key, g->cert.der, g->cert.der_len,
 	    g->chain, g->chain_len, &o, &cms, &u->err) == -1) {
+		hd_audit_close(g->audit);
+		g->audit = NULL;
 		u->state = RUN_FAILED;
 		tui_note_err(t, &u->err);
 		return;
@@ -44,6 +50,7 @@ run_enter(struct tui *t, struct view *v, const void *arg)
 	hd_sign_info(cms, &u->info);
 	u->cancelled = sign_job(t, g, cms, &u->sv) == -1;
 	hd_sign_close(cms);
+	sign_record_finish(g, u->audit, sizeof(u->audit), &u->audit_bad);
 	for (i = 0; i < g->n; i++)
 		u->nok += g->f[i].state == SF_OK;
 	u->state = RUN_DONE;
@@ -147,6 +154,9 @@ run_draw(struct tui *t, struct view *v)
 		u->top = 0;
 	for (i = 0; i < rows && u->top + i < u->g->n; i++)
 		draw_file(t, u, u->top + i, 7 + i);
+	if (u->state == RUN_DONE)
+		draw_text(t, t->rows - 7, 3, t->cols - 6, u->audit_bad ?
+		    RO_ERROR : RO_DIM, "%s", u->audit);
 	if (u->state == RUN_DONE)
 		draw_text(t, t->rows - 6, 3, t->cols - 6, RO_DIM, "%s", u->nok ?
 		    "v verifies the signatures; Esc goes back to the menu." :

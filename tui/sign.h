@@ -26,6 +26,8 @@ struct sign_file {
 	enum sign_state state;
 	char out[1100];			/* the signature: f.p7s, or f itself */
 	char why[400];			/* the failure in words */
+	struct hd_audit_entry ae;	/* its audit record (sign_record.c) */
+	int logged;			/* ae is in the log already */
 };
 
 struct sgn {
@@ -41,6 +43,8 @@ struct sgn {
 	enum sign_type type;
 	char desc[256], url[256];	/* Authenticode /d, /du */
 	int append;			/* Authenticode /as */
+	struct hd_audit *audit;		/* open while the run lasts */
+	int audit_broken;		/* a record could not be written */
 };
 
 /* sign.c */
@@ -70,6 +74,14 @@ struct sign_view {
  * file's state); -1 cancelled. */
 int sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
     struct sign_view *sv);
+
+/* sign_record.c: the run's audit records (docs/AUDIT.md) */
+int sign_record_open(struct tui *t, struct sgn *g, struct hd_err *err);
+int sign_record_start(struct sgn *g, int i, struct hd_err *err);
+void sign_record_done(struct sgn *g, int i,
+    const struct hd_sign_result *cms, const char *pe_md, const char *out,
+    const char *why);
+void sign_record_finish(struct sgn *g, char *note, size_t len, int *bad);
 
 extern const struct screen scr_sign_cert, scr_sign_files, scr_sign_opts,
     scr_sign_confirm, scr_sign_run, scr_sign_verify;

@@ -51,7 +51,7 @@ on_progress(void *arg, uint64_t done, uint64_t total)
 
 static int
 sign_pe(struct sjob *j, struct sign_file *f, char *out, size_t len,
-    struct hd_err *err)
+    char md[16], struct hd_err *err)
 {
 	struct sgn *g = j->g;
 	struct hd_der cert = { g->cert.der, g->cert.der_len };
@@ -69,22 +69,21 @@ sign_pe(struct sjob *j, struct sign_file *f, char *out, size_t len,
 	    g->pe_chain, g->npe_chain, f->path, &o, &res, err) == -1)
 		return -1;
 	snprintf(out, len, "%s", res.path);
+	snprintf(md, 16, "%s", res.md);
 	return 0;
 }
 
 static int
 sign_cms(struct sjob *j, struct sign_file *f, char *out, size_t len,
-    struct hd_err *err)
+    struct hd_sign_result *res, struct hd_err *err)
 {
-	struct hd_sign_result res;
-
 	if (j->cms == NULL)
 		return hd_err_set(err, HD_E_INPUT, 0, "CMS signing is not "
 		    "open");
-	if (hd_sign_file(j->cms, f->path, NULL, on_progress, j, &res,
+	if (hd_sign_file(j->cms, f->path, NULL, on_progress, j, res,
 	    err) == -1)
 		return -1;
-	snprintf(out, len, "%s", res.out);
+	snprintf(out, len, "%s", res->out);
 	return 0;
 }
 
@@ -92,24 +91,32 @@ static void
 one(struct sjob *j, int i)
 {
 	struct sign_file *f = &j->g->f[i];
-	char out[sizeof(f->out)];
+	char out[sizeof(f->out)], md[16] = "";
+	struct hd_sign_result res;
 	struct hd_err err;
-	int rc;
+	int rc, pe = sign_type_of(j->g, i) == SIGN_PE;
 
 	pthread_mutex_lock(&j->q.mu);
 	j->cur = i;
 	j->sv->cur = i;
-	f->state = j->q.cancel ? SF_SKIPPED : SF_WORKING;
+	f->state = j->q.cancel || j->g->audit_broken ? SF_SKIPPED :
+	    SF_WORKING;
 	pthread_mutex_unlock(&j->q.mu);
 	if (f->state == SF_SKIPPED)
 		return;
 	memset(&err, 0, sizeof(err));
-	rc = sign_type_of(j->g, i) == SIGN_PE ? sign_pe(j, f, out,
-	    sizeof(out), &err) : sign_cms(j, f, out, sizeof(out), &err);
+	rc = sign_record_start(j->g, i, &err);
+	if (rc == 0)
+		rc = pe ? sign_pe(j, f, out, sizeof(out), md, &err) :
+		    sign_cms(j, f, out, sizeof(out), &res, &err);
+	sign_record_done(j->g, i, pe ? NULL : &res, md, out, rc == 0 ? NULL :
+	    err.msg);
 	pthread_mutex_lock(&j->q.mu);
-	f->state = rc == 0 ? SF_OK : SF_FAILED;
+	f->state = rc == 0 && f->why[0] == '\0' ? SF_OK : SF_FAILED;
 	if (rc == 0)
 		snprintf(f->out, sizeof(f->out), "%s", out);
+	if (rc == 0)
+		;	/* f->why: sign_record_done's, if any */
 	else if (err.code == HD_E_CANCELLED)
 		snprintf(f->why, sizeof(f->why), "cancelled; nothing written");
 	else

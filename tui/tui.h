@@ -241,6 +241,8 @@ extern const struct screen scr_req_profile, scr_req_inf, scr_req_key,
 /* certificates: import (accept) and find by thumbprint */
 extern const struct screen scr_cert_import, scr_cert_checks, scr_cert_done,
     scr_certs, scr_cert_copy;
+/* the signing audit log (scr_audit.c) */
+extern const struct screen scr_audit;
 extern const struct screen *const tui_screens[];
 extern const struct binding tui_global_keys[];
 

@@ -295,6 +295,55 @@ out:
 	return rc;
 }
 
+/* The run's records: two files and a checkpoint, intact, the
+ * checkpoint's certificate chaining to the test root. */
+static void
+after_audited(void)
+{
+	struct hd_audit_report r;
+	struct hd_err err;
+	char path[4096];
+
+	after_signed();
+	assert_int_equal(hd_audit_default_path(path, sizeof(path), &err), 0);
+	assert_int_equal(hd_audit_verify(path, "root.pem", NULL, &r, &err), 0);
+	assert_int_equal(r.nproblems, 0);
+	assert_int_equal(r.lines, 3);
+	assert_int_equal(r.entries, 2);
+	assert_int_equal(r.last_ckpt, 3);
+}
+
+/* A log whose second line does not follow its first. */
+static int
+prep_bad_log(void)
+{
+	char path[4096], *slash;
+	struct hd_err err;
+	FILE *f;
+
+	if (hd_audit_default_path(path, sizeof(path), &err) == -1)
+		return -1;
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	{
+		const char *const argv[] = { "mkdir", "-p", path, NULL };
+		char out[256];
+
+		if (tc_run(argv, out, sizeof(out)) != 0)
+			return -1;
+	}
+	*slash = '/';
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "{\"v\":1,\"seq\":1,\"prev\":\"%064d\",\"kind\":\"sign\","
+	    "\"time\":\"2026-01-02T03:04:05Z\",\"type\":\"cms\","
+	    "\"file\":\"/srv/a.txt\",\"result\":\"ok\"}\n"
+	    "{\"v\":1,\"seq\":2,\"prev\":\"%064d\",\"kind\":\"sign\","
+	    "\"time\":\"2026-01-02T03:04:06Z\",\"type\":\"cms\","
+	    "\"file\":\"/srv/b.txt\",\"result\":\"ok\"}\n", 0, 1);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 static void after_change(void) { login_works("5678"); }
 static void after_reset(void) { login_works("2468"); }
 static void after_init(void) { login_works("4711"); }
@@ -977,6 +1026,12 @@ static struct scase cases[] = {
 	{ .name = "sign-exists", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
 	  "<ENTER><DUMP><ENTER>", .init = 1, .signer = 1, .req = 1,
 	  .files = old_p7s, .after = after_sign_kept },
+	{ .name = "audit-view", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER><ENTER>v<ESC><ESC>a<DUMP><DOWN><DOWN>b*<ENTER>", .init = 1,
+	  .signer = 1, .req = 1, .files = to_sign, .after = after_audited },
+	{ .name = "audit-empty", .keys = "a", .init = 1 },
+	{ .name = "audit-tampered", .keys = "a", .init = 1, .req = 1,
+	  .prep = prep_bad_log },
 	{ .name = "sign-done-large", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
 	  "<ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
 	  .files = to_sign, .rows = 40, .cols = 120 },

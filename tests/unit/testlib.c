@@ -60,7 +60,7 @@ tl_env_new(struct tl_env *e)
 	setenv("XDG_CONFIG_HOME", sub, 1);
 	snprintf(sub, sizeof(sub), "%s/data", e->dir);
 	setenv("XDG_DATA_HOME", sub, 1);
-	snprintf(sub, sizeof(sub), "%s/state", e->dir);
+	snprintf(sub, sizeof(sub), "%s/home/.local/state", e->dir);
 	setenv("XDG_STATE_HOME", sub, 1);
 	unsetenv("HSMDESK_MODULE");
 	unsetenv("HSMDESK_FAKEP11_FAULT");

@@ -422,6 +422,29 @@ test_config_rejects_unknown_cert_store(void **state)
 	    "expected auto, token or local");
 }
 
+static void
+test_config_reads_the_audit_keys(void **state)
+{
+	struct hd_config cfg;
+	struct hd_err err;
+	char path[1024];
+
+	assert_int_equal(load(state, "idle_logout: 5\n", &cfg, &err, path,
+	    sizeof(path)), 0);
+	assert_null(cfg.audit_log);
+	assert_int_equal(cfg.allow_no_audit, 0);
+	hd_config_free(&cfg);
+	assert_int_equal(load(state, "audit_log: /srv/team/audit.log\n"
+	    "allow_no_audit: true\n", &cfg, &err, path, sizeof(path)), 0);
+	assert_string_equal(cfg.audit_log, "/srv/team/audit.log");
+	assert_int_equal(cfg.allow_no_audit, 1);
+	hd_config_free(&cfg);
+	assert_null(cfg.audit_log);
+	assert_refused(state, "allow_no_audit: yes\n", "1:17",
+	    "expected true or false");
+	assert_refused(state, "audit_log: ''\n", "1:12", "empty value");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -458,6 +481,7 @@ main(void)
 		T(test_config_error_hint_points_to_the_manual),
 		T(test_config_cert_store_takes_auto_token_local),
 		T(test_config_rejects_unknown_cert_store),
+		T(test_config_reads_the_audit_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

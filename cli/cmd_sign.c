@@ -323,6 +323,12 @@ sign_all(struct cli *c, struct signing *g, struct job *jobs)
 		if (jobs[i].type != JOB_CMS && audit_now(g, &jobs[i]) == -1)
 			break;
 	}
+	for (; g->audit_broken && i < c->nargs; i++)
+		if (jobs[i].state == JOB_TODO) {
+			jobs[i].state = JOB_FAILED;
+			snprintf(jobs[i].why, sizeof(jobs[i].why), "not signed: "
+			    "the audit log cannot be written");
+		}
 }
 
 /* The deferred CMS outputs: placed, or (after a signal) discarded. */

@@ -273,6 +273,46 @@ audit_log: $T_DIR/team.log
 	check "--no-audit only where config.yaml allows it"
 }
 
+# ---- the log cannot be written after signing ---------------------------------
+
+# A log already past a file size limit (ulimit -f, SIGXFSZ ignored so
+# write() fails with EFBIG): the signing works, the records cannot be
+# written.  CMS signatures are then removed; an Authenticode script
+# signed in place is reported as not recorded and the batch stops.
+t_append_fails() {
+	local before
+	ready
+	files a 45
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP a*.txt
+	expect_status 0
+	(($(stat -c %s "$LOG") > 20 * 1024)) || t_abort "log too small"
+	rm -f a*.txt.p7s
+	before=$(sha256sum <"$LOG")
+	printf 'Write-Host "one"\r\n' >one.ps1
+	printf 'Write-Host "two"\r\n' >two.ps1
+	cp one.ps1 one.orig
+	HD_WRAP=(bash -c 'trap "" XFSZ; ulimit -f 20; exec "$@"' wrap)
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP a1.txt a2.txt
+	expect_status 1
+	expect_stderr_match "audit log .*: writing [0-9]+ bytes: File too large"
+	expect_stdout_match '^FAILED  cms +a1.txt: signature removed .*a1.txt.p7s: it could not be recorded in the audit log'
+	[[ -e a1.txt.p7s || -e a2.txt.p7s ]] &&
+	    fail "a signature the log does not know of was left"
+	check "records that cannot be written: the CMS signatures are removed"
+
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP one.ps1 two.ps1
+	HD_WRAP=()
+	expect_status 1
+	expect_stdout_match '^FAILED  authenticode one.ps1: signed in place, but NOT recorded in the audit log'
+	expect_stdout_match '^FAILED  authenticode two.ps1: not signed: the audit log cannot be written'
+	cmp -s one.ps1 one.orig && fail "one.ps1 was not signed (the test proves nothing)"
+	grep -q 'SIG # Begin' two.ps1 && fail "two.ps1 was signed after the failure"
+	[[ $(sha256sum <"$LOG") == "$before" ]] || fail "the log changed"
+	verify_log "$LOG"
+	expect_status 0
+	check "an Authenticode file that cannot be recorded is named and the batch stops"
+}
+
 # ---- a token without data objects, and PowerShell --------------------------
 
 t_no_witness() {
@@ -302,5 +342,6 @@ t_run "record" t_record
 t_run "tampering" t_tamper
 t_run "concurrent" t_concurrent
 t_run "refusals" t_refuse
+t_run "append fails" t_append_fails
 t_run "witness and PowerShell" t_no_witness
 e2e_finish

@@ -339,8 +339,10 @@ finish_cms(struct cli *c, struct signing *g, struct job *jobs)
 	int i, failed = 0;
 
 	hd_err_clear(&err);
-	if (g->cms != NULL && !cli_interrupted && g->ncms > 1 &&
-	    hd_sign_commit(g->cms, &err) == -1) {
+	/* a record that could not be written stops the batch: its
+	 * deferred signatures are not placed either */
+	if (g->cms != NULL && !cli_interrupted && !g->audit_broken &&
+	    g->ncms > 1 && hd_sign_commit(g->cms, &err) == -1) {
 		cli_fail(&err);
 		failed = 1;
 	}
@@ -350,10 +352,14 @@ finish_cms(struct cli *c, struct signing *g, struct job *jobs)
 		struct job *j = &jobs[i];
 
 		if (j->type != JOB_CMS || j->state != JOB_OK ||
-		    (!failed && !cli_interrupted) || g->ncms < 2)
+		    (!failed && !cli_interrupted && !g->audit_broken) ||
+		    g->ncms < 2)
 			continue;
 		j->state = JOB_FAILED;
-		if (cli_interrupted)
+		if (g->audit_broken)
+			snprintf(j->why, sizeof(j->why), "not written: the "
+			    "audit log cannot be written");
+		else if (cli_interrupted)
 			snprintf(j->why, sizeof(j->why), "not written: "
 			    "interrupted before the batch was saved");
 		else
@@ -375,10 +381,10 @@ audit_batch(struct cli *c, struct signing *g, struct job *jobs)
 	struct hd_err err;
 	int i;
 
-	if (g->audit == NULL || g->audit_broken)
+	if (g->audit == NULL)
 		return;
 	hd_err_clear(&err);
-	for (i = 0; i < c->nargs; i++) {
+	for (i = 0; i < c->nargs && !g->audit_broken; i++) {
 		struct job *j = &jobs[i];
 
 		if (j->ae.type == NULL || j->logged)
@@ -388,9 +394,12 @@ audit_batch(struct cli *c, struct signing *g, struct job *jobs)
 		if (hd_audit_add(g->audit, &j->ae, &err) == -1)
 			break;
 	}
-	if (i == c->nargs && sign_audit_flush(g->audit, 1, &err) == 0)
+	if (g->audit_broken)
+		;	/* said already; no CMS signature may stay */
+	else if (i == c->nargs && sign_audit_flush(g->audit, 1, &err) == 0)
 		return;
-	cli_fail(&err);
+	else
+		cli_fail(&err);
 	for (i = 0; i < c->nargs; i++) {
 		struct job *j = &jobs[i];
 

@@ -107,7 +107,8 @@ sign_record_finish(struct sgn *g, char *note, size_t len, int *bad)
 	*bad = 1;
 	if (g->audit_broken)
 		snprintf(note, len, "Stopped: a signature could not be "
-		    "recorded in the audit log.");
+		    "recorded in the audit log; the CMS signatures were "
+		    "removed.");
 	else if (hd_audit_pending(g->audit) == 0) {
 		snprintf(note, len, "Recorded, but no checkpoint: %s",
 		    err.msg);
@@ -115,7 +116,7 @@ sign_record_finish(struct sgn *g, char *note, size_t len, int *bad)
 	} else
 		snprintf(note, len, "The audit log could not be written (%s): "
 		    "the CMS signatures were removed.", err.msg);
-	for (i = 0; i < g->n && !g->audit_broken; i++) {
+	for (i = 0; i < g->n; i++) {
 		struct sign_file *f = &g->f[i];
 
 		if (f->state != SF_OK || sign_type_of(g, i) == SIGN_PE)

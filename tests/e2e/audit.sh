@@ -300,9 +300,13 @@ t_append_fails() {
 	    fail "a signature the log does not know of was left"
 	check "records that cannot be written: the CMS signatures are removed"
 
-	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP one.ps1 two.ps1
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP a1.txt one.ps1 a2.txt \
+	    two.ps1
 	HD_WRAP=()
 	expect_status 1
+	expect_stdout_match '^FAILED  cms +a1.txt: not written: the audit log cannot be written'
+	[[ -e a1.txt.p7s || -e a2.txt.p7s ]] &&
+	    fail "a CMS signature of the stopped batch was left"
 	expect_stdout_match '^FAILED  authenticode one.ps1: signed in place, but NOT recorded in the audit log'
 	expect_stdout_match '^FAILED  authenticode two.ps1: not signed: the audit log cannot be written'
 	cmp -s one.ps1 one.orig && fail "one.ps1 was not signed (the test proves nothing)"

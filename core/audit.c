@@ -197,7 +197,7 @@ open_fail(struct hd_audit *a, int e, struct hd_err *err)
 	    "%s; signing refused: every signature is recorded there first",
 	    a->path, strerror(e));
 	hd_err_hint(err, "make it writable, or name a writable file with "
-	    "audit_log in config.yaml or --log FILE");
+	    "audit_log in config.yaml (or hsmdesk sign --log FILE)");
 	return -1;
 }
 

@@ -313,6 +313,20 @@ after_audited(void)
 	assert_int_equal(r.last_ckpt, 3);
 }
 
+/* The audit log's place taken by a directory: signing must refuse. */
+static int
+prep_log_is_dir(void)
+{
+	char path[4096];
+	struct hd_err err;
+	const char *const argv[] = { "mkdir", "-p", path, NULL };
+	char out[256];
+
+	if (hd_audit_default_path(path, sizeof(path), &err) == -1)
+		return -1;
+	return tc_run(argv, out, sizeof(out)) == 0 ? 0 : -1;
+}
+
 /* A log whose second line does not follow its first. */
 static int
 prep_bad_log(void)
@@ -659,6 +673,10 @@ mask(char *s)
 		for (i = 11; isxdigit((unsigned char)p[i]); i++)
 			p[i] = 'N';
 	mask_operator(s);
+	/* the throwaway directory's random name (tl_env_new) */
+	for (p = s; (p = strstr(p, "hsmdesk-unit.")) != NULL; p += 13)
+		for (i = 13; i < 19 && isalnum((unsigned char)p[i]); i++)
+			p[i] = 'X';
 	if (build != NULL && *build != '\0')
 		while ((p = strstr(s, build)) != NULL)
 			memset(p, '#', strlen(build));
@@ -1030,6 +1048,10 @@ static struct scase cases[] = {
 	  "<ENTER><ENTER>v<ESC><ESC>a<DUMP><DOWN><DOWN>b*<ENTER>", .init = 1,
 	  .signer = 1, .req = 1, .files = to_sign, .after = after_audited },
 	{ .name = "audit-empty", .keys = "a", .init = 1 },
+	{ .name = "sign-audit-refused", .keys = LOGIN "6<ENTER>*.txt<ENTER>"
+	  "<F4><ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
+	  .files = to_sign, .prep = prep_log_is_dir,
+	  .after = after_sign_cancelled },
 	{ .name = "audit-tampered", .keys = "a", .init = 1, .req = 1,
 	  .prep = prep_bad_log },
 	{ .name = "sign-done-large", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"

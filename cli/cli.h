@@ -43,6 +43,8 @@ enum {
 	OPT_CHAIN = 1 << 28,
 	OPT_P7B = 1 << 29,
 };
+/* migrate: --from-*, --to-* (an enum constant cannot hold bit 31) */
+#define OPT_MIGRATE (1u << 31)
 
 #define CLI_MAX_SAN 16
 
@@ -61,8 +63,12 @@ struct cli {
 	int chain, p7b;
 	const char *fd, *type, *desc, *url, *tr, *td, *cafile, *sig;
 	int pss, append;
+	/* migrate (cmd_migrate.c); sign's second --sha1 and --pin */
+	const char *from_module, *from_token, *from_pin_src;
+	const char *to_module, *to_token, *to_pin_src;
+	const char *sha1b, *pin2_src;
 	int json, quiet, verbose, version, help;
-	int used;		/* OPT_* bits given on the command line */
+	unsigned used;		/* OPT_* bits given on the command line */
 	int stdin_taken;	/* "-" may be used by one PIN option only */
 	char **args;
 	int nargs;
@@ -74,13 +80,13 @@ struct verb {
 	const char *name;
 	const char *usage;
 	int (*run)(struct cli *);
-	int opts;
+	unsigned opts;
 	int max_args;		/* words after the command */
 };
 
 /* opts.c */
 int cli_parse(struct cli *c, int argc, char **argv);
-int cli_check_opts(const struct verb *v, int used);
+int cli_check_opts(const struct verb *v, unsigned used);
 
 /* main.c */
 int cli_fail(const struct hd_err *err);
@@ -134,6 +140,10 @@ int cmd_export_cert(struct cli *c);
 /* cmd_sign.c, cmd_verify.c */
 int cmd_sign(struct cli *c);
 int cmd_verify(struct cli *c);
+
+/* cmd_migrate.c, sign_dual.c */
+int cmd_migrate(struct cli *c);
+int sign_dual(struct cli *c);
 
 /* the TUI (tui/) */
 int tui_run(struct cli *c);

@@ -43,11 +43,17 @@ static const struct verb verbs[] = {
 	  OPT_DER | OPT_P7B | OPT_OUT | OPT_FORCE | OPT_PIN, 0 },
 	{ "sign", "sign --sha1 THUMB [--fd sha256|sha384|sha512] "
 	  "[--type auto|cms|authenticode] [--pss] [--chain] [--d TEXT] "
-	  "[--du URL] [--as] [--out FILE] [--pin SRC] FILE...", cmd_sign,
+	  "[--du URL] [--as] [--out FILE] [--pin SRC] FILE... | sign --sha1 "
+	  "OLD --sha1 NEW [--pin SRC [--pin SRC]] FILE...", cmd_sign,
 	  OPT_SHA1 | OPT_FD | OPT_TYPE | OPT_PSS | OPT_CHAIN | OPT_DESC |
 	  OPT_URL | OPT_AS | OPT_TR | OPT_OUT | OPT_PIN, INT_MAX },
 	{ "verify", "verify [--CAfile F] [--sig FILE.p7s] [--json] FILE...",
 	  cmd_verify, OPT_CAFILE | OPT_SIG | OPT_JSON, INT_MAX },
+	{ "migrate", "migrate plan --from-token T [--from-module M] "
+	  "--to-token T [--to-module M] --out PLAN [--force] | migrate run "
+	  "PLAN | migrate accept PLAN CERT [--trust-root SHA256] | migrate "
+	  "status PLAN [--out DIR] [--force] [--from-pin SRC] [--to-pin SRC]",
+	  cmd_migrate, OPT_MIGRATE | OPT_OUT | OPT_FORCE | OPT_TRUST_ROOT, 3 },
 	{ "help", "help", cmd_help, 0, 0 },
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -195,6 +201,10 @@ main(int argc, char *argv[])
 			    "'hsmdesk --help' lists them", c.args[0]);
 		if ((rc = cli_check_opts(v, c.used)) != 0)
 			return rc;
+		if ((c.sha1b || c.pin2_src) && strcmp(v->name, "sign") != 0)
+			return cli_usage_error("%s: --sha1 and --pin are given "
+			    "once; two of each are for sign (cut-over "
+			    "signing)", v->name);
 		c.args++;
 		c.nargs--;
 		if (c.nargs > v->max_args)

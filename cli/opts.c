@@ -15,7 +15,7 @@ enum kind { K_STR, K_FLAG, K_PIN, K_LIST };
 static const struct optdef {
 	const char *name;
 	int has_arg;
-	int bit;
+	unsigned bit;
 	enum kind kind;
 	size_t off;
 	int shortopt;
@@ -59,6 +59,18 @@ static const struct optdef {
 	{ "td", 1, OPT_TR, K_STR, offsetof(struct cli, td), 0 },
 	{ "CAfile", 1, OPT_CAFILE, K_STR, offsetof(struct cli, cafile), 0 },
 	{ "sig", 1, OPT_SIG, K_STR, offsetof(struct cli, sig), 0 },
+	{ "from-module", 1, OPT_MIGRATE, K_STR,
+	  offsetof(struct cli, from_module), 0 },
+	{ "from-token", 1, OPT_MIGRATE, K_STR,
+	  offsetof(struct cli, from_token), 0 },
+	{ "from-pin", 1, OPT_MIGRATE, K_PIN,
+	  offsetof(struct cli, from_pin_src), 0 },
+	{ "to-module", 1, OPT_MIGRATE, K_STR, offsetof(struct cli, to_module),
+	  0 },
+	{ "to-token", 1, OPT_MIGRATE, K_STR, offsetof(struct cli, to_token),
+	  0 },
+	{ "to-pin", 1, OPT_MIGRATE, K_PIN, offsetof(struct cli, to_pin_src),
+	  0 },
 	{ "quiet", 0, 0, K_FLAG, offsetof(struct cli, quiet), 'q' },
 	{ "verbose", 0, 0, K_FLAG, offsetof(struct cli, verbose), 'v' },
 	{ "version", 0, 0, K_FLAG, offsetof(struct cli, version), 0 },
@@ -77,6 +89,14 @@ set_pin(struct cli *c, const struct optdef *o, char *val)
 	if (strcmp(val, "-") == 0 && c->stdin_taken++)
 		return cli_usage_error("%s -: standard input is already used "
 		    "for another PIN; use env: or file: for one of them", name);
+	/* sign --sha1 OLD --sha1 NEW: the second key's token may want its
+	 * own PIN, given by a second --pin */
+	if (o->off == offsetof(struct cli, pin_src) && c->pin_src != NULL) {
+		if (c->pin2_src != NULL)
+			return cli_usage_error("--pin: at most two");
+		c->pin2_src = val;
+		return -1;
+	}
 	*(const char **)((char *)c + o->off) = val;
 	return -1;
 }
@@ -101,6 +121,13 @@ store(struct cli *c, const struct optdef *o, char *val)
 		((const char **)base)[c->nsan++] = val;
 		return -1;
 	default:
+		if (o->off == offsetof(struct cli, sha1) && c->sha1 != NULL) {
+			/* sign's cut-over: two signers (sign_dual.c) */
+			if (c->sha1b != NULL)
+				return cli_usage_error("--sha1: at most two");
+			c->sha1b = val;
+			return -1;
+		}
 		*(const char **)base = val;
 		return -1;
 	}
@@ -139,7 +166,7 @@ cli_parse(struct cli *c, int argc, char **argv)
 }
 
 int
-cli_check_opts(const struct verb *v, int used)
+cli_check_opts(const struct verb *v, unsigned used)
 {
 	size_t i;
 

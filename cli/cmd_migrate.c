@@ -197,9 +197,6 @@ mig_run(struct cli *c)
 		rc = cli_fail(&err);
 		if (cli_interrupted)
 			rc = 128 + cli_interrupted;
-		else if (!c->quiet)
-			fprintf(stderr, "hsmdesk: %s: the plan records what was "
-			    "done; run it again to go on\n", p.path);
 	} else if (!c->quiet)
 		printf("%d CSR%s waiting for the CA; then: hsmdesk migrate "
 		    "accept %s CERT\n", waiting, waiting == 1 ? "" : "s",

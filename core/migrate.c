@@ -104,8 +104,15 @@ propose(const struct hd_key *k, struct hd_mig_ident *d)
 		}
 		return;
 	}
-	snprintf(d->old_key, sizeof(d->old_key), "EC-%s", k->curve[0] ?
-	    k->curve : "?");
+	/* "EC-P256", as the plan writes key types: no second dash */
+	snprintf(d->old_key, sizeof(d->old_key), "%s-%s", k->type,
+	    strncmp(k->curve, "P-", 2) == 0 ? "P" : k->curve[0] ? "" : "?");
+	if (strncmp(k->curve, "P-", 2) == 0)
+		snprintf(d->old_key + strlen(d->old_key), sizeof(d->old_key) -
+		    strlen(d->old_key), "%s", k->curve + 2);
+	else
+		snprintf(d->old_key + strlen(d->old_key), sizeof(d->old_key) -
+		    strlen(d->old_key), "%s", k->curve);
 	if (strcmp(k->curve, "P-256") == 0 || strcmp(k->curve, "P-384") == 0) {
 		snprintf(d->new_key, sizeof(d->new_key), "EC-P%s",
 		    k->curve + 2);

@@ -80,15 +80,23 @@ static int
 old_present(struct hd_session *from, const struct hd_mig_ident *d,
     struct hd_err *err)
 {
+	struct hd_token_info ti;
 	struct hd_cert c;
 	int rc;
 
+	/* the token first: a listing of a token that went away would say
+	 * "no such certificate", which is not the problem */
 	memset(&c, 0, sizeof(c));
-	rc = hd_cert_find(from, d->sha1, &c, err);
+	rc = hd_token_info(from, &ti, err);
+	if (rc == 0)
+		rc = hd_cert_find(from, d->sha1, &c, err);
 	hd_cert_free(&c);
-	if (rc == -1)
-		hd_err_prefix(err, "identity '%s': old token '%s': ", d->name,
-		    hd_token_label(from));
+	if (rc == -1) {
+		hd_err_prefix(err, "identity '%s': old ", d->name);
+		if (err->code == HD_E_DEVICE || err->code == HD_E_NO_TOKEN)
+			hd_err_hint(err, "reconnect it and run the plan again: "
+			    "the plan records what was done");
+	}
 	return rc;
 }
 

@@ -119,6 +119,7 @@ ready() {	# ready [rsa] [expired]
 	for w in "$@"; do
 		case $w in
 		rsa) old_identity rsa-sign codesign-rsa2048 ;;
+		ec2) old_identity ec2-sign codesign-ecdsa-p256 ;;
 		expired) old_identity gone-sign codesign-ecdsa-p256 \
 		    20200101000000Z 20210101000000Z ;;
 		esac
@@ -162,7 +163,7 @@ t_full() {
 	expect_status 0
 	expect_stdout_match '^rsa-sign +RSA-2048 +-> RSA-3072 +planned'
 	expect_stdout_match 'upgraded: RSA-2048 is below'
-	expect_stdout_match '^ec-sign +EC-P-256 +-> EC-P256 +planned'
+	expect_stdout_match '^ec-sign +EC-P256 +-> EC-P256 +planned'
 	expect_stdout_match '^gone-sign .* skip '
 	expect_no_pin "$UP"
 	[[ $(plan_field rsa-sign sha1) == "$rsa_old" ]] ||
@@ -266,5 +267,164 @@ t_dual_pe() {
 	check "dual Authenticode: old signer primary, new nested; osslsigncode verifies"
 }
 
+# ---- stop and resume -------------------------------------------------------------
+
+# hsmdesk migrate run in the background; its pid in RUN_PID.
+run_bg() {
+	"$HD_BIN" migrate run plan.yaml --to-pin env:UP2 "$@" </dev/null \
+	    >"$T_DIR/.stdout" 2>"$T_DIR/.stderr" &
+	RUN_PID=$!
+}
+
+wait_mark() {
+	local i
+	for ((i = 0; i < 400; i++)); do
+		[[ -e $T_DIR/mark ]] && return 0
+		sleep 0.05
+	done
+	fail "the key generation never started"
+	return 1
+}
+
+# Killed (SIGKILL, no chance to clean up) while the token makes the
+# second identity's key: the resumed run adopts that key, makes no other.
+t_resume() {
+	local id
+	need_fakep11
+	ready ec2
+	# both through fakep11: a second module over the same SoftHSM2 would
+	# find it initialized already, which fakep11 does not take
+	plan --to-module "$HD_FAKEP11" --from-module "$HD_FAKEP11"
+	((HD_STATUS == 0)) || t_abort "plan failed: $HD_ERR"
+	export HSMDESK_FAKEP11_FAULT=slow-keygen=1500
+	export HSMDESK_FAKEP11_MARK=$T_DIR/mark
+	run_bg
+	wait_mark && rm -f "$T_DIR/mark" && wait_mark
+	kill -KILL "$RUN_PID"
+	wait "$RUN_PID" 2>/dev/null
+	unset HSMDESK_FAKEP11_FAULT HSMDESK_FAKEP11_MARK
+	cp plan.yaml plan.killed
+	run_hsmdesk migrate status plan.yaml
+	expect_status 0
+	expect_stdout_match '^ec-sign .* csr-written '
+	expect_stdout_match '^ec2-sign .* generating '
+	[[ $(new_keys | grep -c '"label"') == 2 ]] ||
+	    fail "token new: expected 2 keys after the kill: $(new_keys)"
+	check "killed mid-run: the plan reads, one CSR written, one key in generation"
+
+	run_hsmdesk migrate run plan.yaml --to-pin env:UP2
+	expect_status 0
+	expect_stdout_match '^ec2-sign +csr-written'
+	[[ $(new_keys | grep -c '"label"') == 2 ]] ||
+	    fail "token new: the resume made another key: $(new_keys)"
+	id=$(plan_field ec2-sign new_key_id)
+	run_hsmdesk --token new keys --pin env:UP2
+	grep -q "$id" <<<"$HD_OUT" ||
+	    fail "new_key_id $id is not the key on the token: $HD_OUT"
+	openssl req -verify -noout -in plan.yaml.d/ec2-sign.csr >/dev/null \
+	    2>&1 || fail "ec2-sign.csr does not verify"
+	[[ -e plan.yaml.d/ec-sign.csr ]] || fail "ec-sign.csr is gone"
+	check "resume: the interrupted key adopted, no second one, its CSR written"
+}
+
+# ---- bad input ------------------------------------------------------------------
+
+t_bad_plan() {
+	ready
+	plan
+	((HD_STATUS == 0)) || t_abort "plan failed: $HD_ERR"
+	cp plan.yaml plan.orig
+
+	sed 's/^  state: planned/  state: halfway/' plan.orig >plan.yaml
+	cp plan.yaml plan.edited
+	run_hsmdesk migrate run plan.yaml --to-pin env:UP2
+	expect_status 2
+	expect_stderr_one_line
+	expect_stderr_match "plan.yaml:[0-9]+:[0-9]+: 'state': 'halfway'"
+	cmp -s plan.yaml plan.edited || fail "the refused plan was rewritten"
+	[[ -z $(new_keys) ]] || fail "keys made from a bad plan: $(new_keys)"
+	check "a nonsense state: status 2, file:line:col, the plan untouched"
+
+	printf 'version: 1\nidentities: [\n' >plan.yaml
+	run_hsmdesk migrate run plan.yaml --to-pin env:UP2
+	expect_status 2
+	expect_stderr_match 'plan.yaml:'
+	sed 's/^  state: planned/  state: key-made/' plan.orig >plan.yaml
+	run_hsmdesk migrate run plan.yaml --to-pin env:UP2
+	expect_status 2
+	expect_stderr_match "state says the key is made, but 'new_key_id'"
+	sed 's/^  action: migrate/  acton: migrate/' plan.orig >plan.yaml
+	run_hsmdesk migrate status plan.yaml
+	expect_status 2
+	expect_stderr_match "unknown key 'acton'"
+	run_hsmdesk migrate status nosuch.yaml
+	expect_status 2
+	expect_stderr_match "plan 'nosuch.yaml': no such file"
+	check "broken YAML, inconsistent states, typos, no file: status 2, one line"
+
+	cp plan.orig plan.yaml
+	store_init_token other "$SO" "$UP2"
+	run_hsmdesk migrate run plan.yaml --to-token other --to-pin env:UP2
+	expect_status 2
+	expect_stderr_match "plan 'plan.yaml' is for to token 'new'"
+	cmp -s plan.yaml plan.orig || fail "the plan was rewritten"
+	check "a plan for other tokens: status 2, names both, plan untouched"
+
+	run_hsmdesk --token new request --profile codesign-ecdsa-p256 \
+	    --subject "$SUBJ,CN=squatter" --label ec-sign-new --out sq.csr \
+	    --pin env:UP2
+	((HD_STATUS == 0)) || t_abort "request failed: $HD_ERR"
+	run_hsmdesk migrate run plan.yaml --to-pin env:UP2
+	expect_status 2
+	expect_stderr_match "identity 'ec-sign': token 'new' has a key labelled 'ec-sign-new' already; not making another"
+	[[ $(new_keys | grep -c '"label"') == 1 ]] ||
+	    fail "token new: a key was added: $(new_keys)"
+	[[ $(plan_field ec-sign state) == planned ]] ||
+	    fail "the identity's state moved: $(plan_field ec-sign state)"
+	check "the new key exists already: status 2, nothing made, state kept"
+}
+
+# The old token goes away at call N of its module: every N until the
+# run gets through must leave a plan that reads and no duplicate key, and
+# some N must stop it after the first identity.
+t_old_removed() {
+	local n mid=0 rc
+	need_fakep11
+	ready ec2
+	plan
+	((HD_STATUS == 0)) || t_abort "plan failed: $HD_ERR"
+	for ((n = 5; n < 400; n += 5)); do
+		HSMDESK_FAKEP11_FAULT=device-removed-after=$n \
+		    run_hsmdesk migrate run plan.yaml --from-module \
+		    "$HD_FAKEP11" --to-pin env:UP2
+		rc=$HD_STATUS
+		if ((rc != 0)); then
+			# 2: not found at the start, 1: gone during the run
+			((rc == 1 || rc == 2)) || fail "N=$n: status $rc"
+			expect_stderr_one_line
+			grep -Eq "token '(old|pkcs11:serial=[0-9a-f]+)'" \
+			    <<<"$HD_ERR" ||
+			    fail "N=$n: the error does not name the old token"
+		fi
+		[[ $(plan_field ec-sign state) == csr-written &&
+		    $(plan_field ec2-sign state) == planned ]] &&
+		    ((rc == 1)) && mid=1
+		run_hsmdesk migrate status plan.yaml
+		((HD_STATUS == 0)) || fail "N=$n: the plan does not read: $HD_ERR"
+		(($(new_keys | grep -c '"label"') <= 2)) ||
+		    fail "N=$n: more keys than identities: $(new_keys)"
+		((rc == 0)) && break
+	done
+	((mid)) || fail "no N stopped the run between the two identities"
+	[[ $(plan_field ec2-sign state) == csr-written ]] ||
+	    fail "the run never got through"
+	[[ $(new_keys | grep -c '"label"') == 2 ]] ||
+	    fail "token new: not one key per identity: $(new_keys)"
+	check "old token removed mid-run: status 1, plan intact, resumed without duplicates"
+}
+
 t_run "plan, run, accept, status, dual sign" t_full
+t_run "resume after a kill" t_resume
+t_run "bad plans" t_bad_plan
+t_run "old token removed" t_old_removed
 e2e_finish

@@ -237,25 +237,6 @@ mig_accept(struct cli *c)
 	return rc == -1 ? cli_fail(&err) : 0;
 }
 
-/* What comes next for one identity, in words. */
-static void
-next_step(const struct hd_mig_plan *p, const struct hd_mig_ident *d,
-    char *buf, size_t len)
-{
-	if (d->skip)
-		snprintf(buf, len, "nothing (action: skip)");
-	else if (d->state < HD_MIG_CSR)
-		snprintf(buf, len, "hsmdesk migrate run %s", p->path);
-	else if (d->state == HD_MIG_CSR)
-		snprintf(buf, len, "the CA issues %s (issuer %s); then "
-		    "hsmdesk migrate accept %s CERT", d->csr, d->issuer,
-		    p->path);
-	else
-		snprintf(buf, len, "partners trust the new chain; sign with "
-		    "both: hsmdesk sign --sha1 %s --sha1 %s FILE...", d->sha1,
-		    d->new_sha1);
-}
-
 /* --out DIR: each new certificate with its chain, for partners. */
 static int
 export_bundles(struct cli *c, struct hd_mig_plan *p, struct hd_err *err)
@@ -310,7 +291,7 @@ mig_status(struct cli *c)
 	    p.to.serial, p.to.module);
 	for (i = 0; i < p.n; i++) {
 		print_ident(&p.ids[i]);
-		next_step(&p, &p.ids[i], next, sizeof(next));
+		hd_mig_next(&p, &p.ids[i], next, sizeof(next));
 		printf("%-20s old: %s, expires %s\n", "", p.ids[i].sha1,
 		    p.ids[i].not_after);
 		printf("%-20s next: %s\n", "", next);

@@ -362,6 +362,9 @@ int hd_mig_check_tokens(const struct hd_mig_plan *p, struct hd_session *from,
 /* Resolve a plan-relative path (profile, csr) into buf. */
 int hd_mig_path(const struct hd_mig_plan *p, const char *rel, char *buf,
     size_t len);
+/* What comes next for identity d, in words (a command to run). */
+void hd_mig_next(const struct hd_mig_plan *p, const struct hd_mig_ident *d,
+    char *buf, size_t len);
 /* One step of identity i (both logged in): key, then CSR; the plan is
  * saved after each.  1: nothing left for run to do (CSR written, done or
  * skipped). */

@@ -371,3 +371,21 @@ hd_mig_check_tokens(const struct hd_mig_plan *p, struct hd_session *from,
 	}
 	return 0;
 }
+
+void
+hd_mig_next(const struct hd_mig_plan *p, const struct hd_mig_ident *d,
+    char *buf, size_t len)
+{
+	if (d->skip)
+		snprintf(buf, len, "nothing (action: skip)");
+	else if (d->state < HD_MIG_CSR)
+		snprintf(buf, len, "make the new key and CSR: hsmdesk migrate "
+		    "run %s", p->path);
+	else if (d->state == HD_MIG_CSR)
+		snprintf(buf, len, "the CA issues %s (issuer %s); then hsmdesk "
+		    "migrate accept %s CERT", d->csr, d->issuer, p->path);
+	else
+		snprintf(buf, len, "partners trust the new chain (migrate "
+		    "status --out DIR); sign with both: hsmdesk sign --sha1 %s "
+		    "--sha1 %s FILE...", d->sha1, d->new_sha1);
+}

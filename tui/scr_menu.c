@@ -1,12 +1,12 @@
 /*
- * The main menu: the six steps of the signing lifecycle, then Token &
- * keys, Help and Quit.  Digits, first letters, arrows and Enter.
+ * The main menu: the six steps of the signing lifecycle and the move
+ * to a new HSM, then Token & keys, Help and Quit.  Digits, first letters, arrows and Enter.
  */
 #include <stddef.h>
 
 #include "sign.h"
 
-#define NITEMS 9
+#define NITEMS 10
 
 struct menu {
 	struct list l;
@@ -32,6 +32,8 @@ static enum act m_find(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_certs, NULL); }
 static enum act m_sign(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_sign_cert, NULL); }
+static enum act m_migrate(struct tui *t, struct view *v)
+	{ (void)v; return go(t, &scr_migrate, NULL); }
 static enum act m_token(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_token, NULL); }
 static enum act m_help(struct tui *t, struct view *v)
@@ -92,6 +94,7 @@ static const struct binding table[] = {
 	{ '4', 'i', NULL, "Import certificate", m_import },
 	{ '5', 'f', NULL, "Find by thumbprint", m_find },
 	{ '6', 's', NULL, "Sign files", m_sign },
+	{ '7', 'r', NULL, "Migrate to new HSM", m_migrate },
 	{ 't', 0, "t", "Token & keys", m_token },
 	{ 'h', 0, "h", "Help", m_help },
 	{ 'q', 0, "q", "Quit", m_quit },
@@ -110,6 +113,7 @@ static const char *descr[NITEMS] = {
 	"CA certificate beside its key",
 	"certificates by SHA-1 thumbprint",
 	"detached CMS and Authenticode",
+	"identities moved to another token",
 	"token state, keys, PINs",
 	"every key binding",
 	"log out and leave",
@@ -140,7 +144,7 @@ menu_draw(struct tui *t, struct view *v)
 	int i, y;
 
 	for (i = 0; i < NITEMS; i++) {
-		y = 4 + i + (i >= 6);	/* a gap after the six steps */
+		y = 4 + i + (i >= 7);	/* a gap after the steps */
 		draw_text(t, y, 3, 4, RO_TITLE, "%c", table[i].key);
 		draw_text(t, y, 7, 24, i == m->l.cur ? RO_SELECTED : RO_NORMAL,
 		    " %-22s", table[i].help);
@@ -148,13 +152,13 @@ menu_draw(struct tui *t, struct view *v)
 		    descr[i]);
 	}
 	if (t->ti.present && !t->ti.initialized)
-		draw_text(t, 15, 3, t->cols - 6, RO_WARNING, "This token is "
+		draw_text(t, 16, 3, t->cols - 6, RO_WARNING, "This token is "
 		    "not initialized: t, then i, to initialize it.");
 	else if (t->ti.present)
-		draw_text(t, 15, 3, t->cols - 6, RO_DIM, "Token '%s': %s.",
+		draw_text(t, 16, 3, t->cols - 6, RO_DIM, "Token '%s': %s.",
 		    t->ti.label, hd_logged_in(t->s) ? "logged in (o to log "
 		    "out)" : "not logged in");
-	draw_text(t, 17, 3, t->cols - 6, RO_DIM, "Module: %s",
+	draw_text(t, 18, 3, t->cols - 6, RO_DIM, "Module: %s",
 	    t->module_desc);
 }
 

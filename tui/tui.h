@@ -241,6 +241,8 @@ extern const struct screen scr_req_profile, scr_req_inf, scr_req_key,
 /* certificates: import (accept) and find by thumbprint */
 extern const struct screen scr_cert_import, scr_cert_checks, scr_cert_done,
     scr_certs, scr_cert_copy;
+/* migration to a new token (scr_migrate*.c) */
+extern const struct screen scr_migrate, scr_migrate_view;
 extern const struct screen *const tui_screens[];
 extern const struct binding tui_global_keys[];
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -210,14 +211,28 @@ sign_cms2(struct cli *c, struct dual *d, const char *in, char *done,
 
 static int
 pe_one(struct cli *c, struct signer *g, const char *in, const char *out,
-    int append, struct hd_sign_pe_result *res, struct hd_err *err)
+    int ps1, int append, struct hd_sign_pe_result *res, struct hd_err *err)
 {
 	struct hd_der cert = { g->cert.der, g->cert.der_len };
 	struct hd_sign_pe_opts o = { .md = c->fd, .desc = c->desc,
 	    .url = c->url, .append = append, .out = out, .replace = 1 };
 
-	return (hd_ps1_name(in) ? hd_sign_ps1 : hd_sign_pe)(g->s, &g->key,
-	    &cert, g->chain, g->nchain, in, &o, res, err);
+	return (ps1 ? hd_sign_ps1 : hd_sign_pe)(g->s, &g->key, &cert,
+	    g->chain, g->nchain, in, &o, res, err);
+}
+
+/* A temp name beside target that keeps its base name (and extension). */
+static void
+tmp_beside(const char *target, char *buf, size_t len)
+{
+	const char *slash = strrchr(target, '/');
+
+	if (slash == NULL)
+		snprintf(buf, len, ".hsmdesk-dual-%ld-%s", (long)getpid(),
+		    target);
+	else
+		snprintf(buf, len, "%.*s/.hsmdesk-dual-%ld-%s",
+		    (int)(slash - target), target, (long)getpid(), slash + 1);
 }
 
 /*
@@ -230,13 +245,14 @@ sign_pe2(struct cli *c, struct dual *d, const char *in, char *done,
 {
 	struct hd_sign_pe_result res;
 	const char *target = c->out ? c->out : in;
-	char tmp[4200];
+	int ps1 = hd_ps1_name(in);
+	struct stat st;
+	char tmp[4300];
 
-	snprintf(tmp, sizeof(tmp), "%s.hsmdesk-dual.%ld", target,
-	    (long)getpid());
-	if (pe_one(c, &d->sg[0], in, tmp, c->append, &res, err) == -1 ||
+	tmp_beside(target, tmp, sizeof(tmp));
+	if (pe_one(c, &d->sg[0], in, tmp, ps1, c->append, &res, err) == -1 ||
 	    cli_interrupted ||
-	    pe_one(c, &d->sg[1], tmp, NULL, 1, &res, err) == -1 ||
+	    pe_one(c, &d->sg[1], tmp, NULL, ps1, 1, &res, err) == -1 ||
 	    cli_interrupted) {
 		unlink(tmp);
 		if (cli_interrupted && err->code == HD_OK)
@@ -244,6 +260,9 @@ sign_pe2(struct cli *c, struct dual *d, const char *in, char *done,
 			    in);
 		return -1;
 	}
+	/* in place: the file keeps its permissions */
+	if (c->out == NULL && stat(in, &st) == 0)
+		chmod(tmp, st.st_mode & 07777);
 	if (rename(tmp, target) == -1) {
 		unlink(tmp);
 		return hd_err_set(err, HD_E_IO, 0, "%s: cannot be replaced",

@@ -269,6 +269,20 @@ t_dual_pe() {
 	awk '/Signature Index: 0/,/Signature Index: 1/' osc.txt |
 	    grep -q 'E2E A Intermediate' || fail "the primary is not CA A's"
 	check "dual Authenticode: old signer primary, new nested; osslsigncode verifies"
+
+	printf 'Write-Output "hello"\r\n' >hello.ps1
+	chmod 640 hello.ps1
+	run_hsmdesk sign --sha1 "$1" --sha1 "$2" --pin env:UP --pin env:UP2 \
+	    hello.ps1
+	expect_status 0
+	timeout 60 osslsigncode verify -CAfile roots.pem -ignore-cdp \
+	    -in hello.ps1 </dev/null >osc.txt 2>&1 ||
+	    fail "osslsigncode verify hello.ps1: $(tail -5 osc.txt)"
+	grep -q 'Number of verified signatures: 2' osc.txt ||
+	    fail "hello.ps1: not two signatures: $(cat osc.txt)"
+	[[ $(stat -c %a hello.ps1) == 640 ]] || fail "hello.ps1 lost its mode"
+	compgen -G '.hsmdesk-dual-*' >/dev/null && fail "a temp file was left"
+	check "dual Authenticode on a PowerShell script; mode kept, no temp file"
 }
 
 # ---- stop and resume -------------------------------------------------------------

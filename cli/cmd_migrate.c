@@ -320,10 +320,20 @@ cmd_migrate(struct cli *c)
 		{ "plan", mig_plan }, { "run", mig_run },
 		{ "accept", mig_accept }, { "status", mig_status },
 	};
+	const char *sub = c->nargs > 0 ? c->args[0] : "";
 	size_t i;
 
-	for (i = 0; c->nargs > 0 && i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(c->args[0], subs[i].name) == 0)
+	/* the options each subcommand takes, beyond the --from/--to ones */
+	if (c->out != NULL && strcmp(sub, "plan") && strcmp(sub, "status"))
+		return cli_usage_error("migrate %s: --out is for plan and "
+		    "status", sub);
+	if (c->force && c->out == NULL)
+		return cli_usage_error("migrate: --force goes with --out");
+	if (c->trust_root != NULL && strcmp(sub, "accept"))
+		return cli_usage_error("migrate %s: --trust-root is for "
+		    "accept", sub);
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (strcmp(sub, subs[i].name) == 0)
 			return subs[i].run(c);
 	return cli_usage_error("migrate: give plan, run, accept or status; "
 	    "'hsmdesk --help' shows how");

@@ -49,10 +49,10 @@ static const struct verb verbs[] = {
 	  OPT_URL | OPT_AS | OPT_TR | OPT_OUT | OPT_PIN, INT_MAX },
 	{ "verify", "verify [--CAfile F] [--sig FILE.p7s] [--json] FILE...",
 	  cmd_verify, OPT_CAFILE | OPT_SIG | OPT_JSON, INT_MAX },
-	{ "migrate", "migrate plan --from-token T [--from-module M] "
-	  "--to-token T [--to-module M] --out PLAN [--force] | migrate run "
-	  "PLAN | migrate accept PLAN CERT [--trust-root SHA256] | migrate "
-	  "status PLAN [--out DIR] [--force] [--from-pin SRC] [--to-pin SRC]",
+	{ "migrate", "migrate [--from-pin SRC] [--to-pin SRC] plan "
+	  "--from-token T [--from-module M] --to-token T [--to-module M] "
+	  "--out PLAN [--force] | run PLAN | accept PLAN CERT [--trust-root "
+	  "SHA256] | status PLAN [--out DIR] [--force]",
 	  cmd_migrate, OPT_MIGRATE | OPT_OUT | OPT_FORCE | OPT_TRUST_ROOT, 3 },
 	{ "help", "help", cmd_help, 0, 0 },
 };

@@ -136,6 +136,9 @@ mig_plan(struct cli *c)
 		return cli_fail(&err);
 	for (i = 0; i < p.n && !c->quiet; i++)
 		print_ident(&p.ids[i]);
+	if (p.n_nocert > 0 && !c->quiet)
+		printf("left out: %zu key pair%s without a certificate (%s)\n",
+		    p.n_nocert, p.n_nocert == 1 ? "" : "s", p.nocert);
 	if (!c->quiet)
 		printf("plan written to %s (%zu identit%s); review it, then: "
 		    "hsmdesk migrate run %s\n", p.path, p.n, p.n == 1 ? "y" :

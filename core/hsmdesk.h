@@ -345,6 +345,9 @@ struct hd_mig_plan {
 	struct hd_mig_side from, to;
 	struct hd_mig_ident *ids;
 	size_t n;
+	/* hd_mig_plan_make: key pairs left out, having no certificate */
+	size_t n_nocert;
+	char nocert[512];	/* their labels, ", "-separated, cut short */
 };
 
 const char *hd_mig_state_name(enum hd_mig_state st);

@@ -249,6 +249,17 @@ ident_fill(struct hd_mig_plan *p, struct hd_mig_ident *d,
 	}
 }
 
+/* A key pair without a certificate is no identity: named for the officer. */
+static void
+note_nocert(struct hd_mig_plan *p, const struct hd_key *k)
+{
+	size_t len = strlen(p->nocert);
+
+	p->n_nocert++;
+	snprintf(p->nocert + len, sizeof(p->nocert) - len, "%s'%s'",
+	    len ? ", " : "", k->label);
+}
+
 static int
 inventory(struct hd_session *from, struct hd_mig_plan *p, const char *dir,
     struct hd_err *err)
@@ -267,9 +278,12 @@ inventory(struct hd_session *from, struct hd_mig_plan *p, const char *dir,
 		goto out;
 	}
 	for (i = 0; i < nk; i++) {
-		if (!keys[i].has_private ||
-		    (c = cert_of(&keys[i], certs, nc)) == NULL)
+		if (!keys[i].has_private)
 			continue;
+		if ((c = cert_of(&keys[i], certs, nc)) == NULL) {
+			note_nocert(p, &keys[i]);
+			continue;
+		}
 		ident_fill(p, &p->ids[p->n], &keys[i], c, dir);
 		p->n++;
 	}

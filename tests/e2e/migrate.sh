@@ -156,6 +156,10 @@ cms_ok() {	# cms_ok FILE SIG CA
 t_full() {
 	local ec_new rsa_new ec_old rsa_old f
 	ready rsa expired
+	# a key pair without a certificate is no identity
+	run_hsmdesk --token old request --profile codesign-ecdsa-p256 \
+	    --subject "$SUBJ,CN=lonely" --label lonely --out lonely.csr \
+	    --pin env:UP
 	ec_old=$(sha1_of ec-sign.pem)
 	rsa_old=$(sha1_of rsa-sign.pem)
 
@@ -165,6 +169,7 @@ t_full() {
 	expect_stdout_match 'upgraded: RSA-2048 is below'
 	expect_stdout_match '^ec-sign +EC-P256 +-> EC-P256 +planned'
 	expect_stdout_match '^gone-sign .* skip '
+	expect_stdout_match "^left out: 1 key pair without a certificate \\('lonely'\\)"
 	expect_no_pin "$UP"
 	[[ $(plan_field rsa-sign sha1) == "$rsa_old" ]] ||
 	    fail "plan.yaml: rsa-sign's sha1 is not the old certificate's"

@@ -110,7 +110,8 @@ print_ident(const struct hd_mig_ident *d)
 	    d->new_key, d->skip ? "skip" : hd_mig_state_name(d->state),
 	    d->subject);
 	if (d->upgrade[0] != '\0' && !d->skip)
-		printf("%-20s upgraded: %s\n", "", d->upgrade);
+		printf("%-20s %s: %s\n", "", strncmp(d->upgrade, "weaker", 6) ?
+		    "upgraded" : "key", d->upgrade);
 	if (d->note[0] != '\0')
 		printf("%-20s note: %s\n", "", d->note);
 }

@@ -90,18 +90,20 @@ static void
 propose(const struct hd_key *k, struct hd_mig_ident *d)
 {
 	if (strcmp(k->type, "RSA") == 0) {
+		unsigned bits = k->bits <= 3072 ? 3072 : 4096;
+
 		snprintf(d->old_key, sizeof(d->old_key), "RSA-%u", k->bits);
-		if (k->bits >= 3072 && k->bits <= 4096 && k->bits % 1024 == 0)
-			snprintf(d->new_key, sizeof(d->new_key), "RSA-%u",
-			    k->bits);
-		else {
-			snprintf(d->new_key, sizeof(d->new_key), "RSA-%u",
-			    k->bits > 4096 ? 4096 : 3072);
-			if (k->bits < 3072)
-				snprintf(d->upgrade, sizeof(d->upgrade),
-				    "RSA-%u is below the 3072 bits code "
-				    "signing CAs issue for now", k->bits);
-		}
+		snprintf(d->new_key, sizeof(d->new_key), "RSA-%u", bits);
+		if (k->bits < 3072)
+			snprintf(d->upgrade, sizeof(d->upgrade), "RSA-%u is "
+			    "below the 3072 bits code signing CAs issue for "
+			    "now", k->bits);
+		else if (k->bits > 4096)
+			snprintf(d->upgrade, sizeof(d->upgrade), "weaker: "
+			    "profiles make RSA keys of at most 4096 bits");
+		else if (k->bits != bits)
+			snprintf(d->upgrade, sizeof(d->upgrade), "profiles "
+			    "make RSA-3072 and RSA-4096");
 		return;
 	}
 	/* "EC-P256", as the plan writes key types: no second dash */
@@ -118,10 +120,11 @@ propose(const struct hd_key *k, struct hd_mig_ident *d)
 		    k->curve + 2);
 		return;
 	}
+	/* P-521, brainpool, EdDSA: the strongest a profile makes, said */
 	snprintf(d->new_key, sizeof(d->new_key), "EC-P384");
 	snprintf(d->upgrade, sizeof(d->upgrade), "%s %s: profiles make "
-	    "P-256 and P-384 keys", k->type, k->curve[0] ? k->curve :
-	    "(curve unknown)");
+	    "P-256 and P-384 keys; check the new key type", k->type,
+	    k->curve[0] ? k->curve : "(curve unknown)");
 }
 
 /* Subject, key usage and EKUs of the old certificate into the profile. */

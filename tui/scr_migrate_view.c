@@ -159,7 +159,9 @@ draw_list(struct tui *t, struct migview *m)
 		    d->new_key);
 		draw_text(t, y, 46, t->cols - 49, state_role(d), "%s%s",
 		    d->skip ? "skip" : hd_mig_state_name(d->state),
-		    d->upgrade[0] && !d->skip ? " (stronger key)" : "");
+		    d->upgrade[0] == '\0' || d->skip ? "" :
+		    strncmp(d->upgrade, "weaker", 6) ? " (stronger key)" :
+		    " (weaker key)");
 	}
 }
 

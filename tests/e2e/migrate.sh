@@ -254,9 +254,10 @@ t_full() {
 
 # An Authenticode PE: primary old signer, nested new one.
 t_dual_pe() {
-	command -v x86_64-w64-mingw32-gcc >/dev/null &&
-	    command -v osslsigncode >/dev/null ||
-	    t_abort "MinGW or osslsigncode not installed (make deps)"
+	if ! command -v x86_64-w64-mingw32-gcc >/dev/null ||
+	    ! command -v osslsigncode >/dev/null; then
+		t_abort "MinGW or osslsigncode not installed (make deps)"
+	fi
 	printf 'int main(void) { return 0; }\n' >hello.c
 	timeout 120 x86_64-w64-mingw32-gcc -O2 -o hello.exe hello.c \
 	    </dev/null >/dev/null 2>&1 || t_abort "MinGW build failed"
@@ -294,7 +295,7 @@ t_dual_pe() {
 
 # hsmdesk migrate run in the background; its pid in RUN_PID.
 run_bg() {
-	"$HD_BIN" migrate run plan.yaml --to-pin env:UP2 "$@" </dev/null \
+	"$HD_BIN" migrate run plan.yaml --to-pin env:UP2 </dev/null \
 	    >"$T_DIR/.stdout" 2>"$T_DIR/.stderr" &
 	RUN_PID=$!
 }

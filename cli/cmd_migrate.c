@@ -275,6 +275,41 @@ export_bundles(struct cli *c, struct hd_mig_plan *p, struct hd_err *err)
 	return rc;
 }
 
+/* status --json: one object per identity, for scripts. */
+static void
+status_json(const struct hd_mig_plan *p)
+{
+	char next[2048];
+	size_t i;
+
+	putchar('[');
+	for (i = 0; i < p->n; i++) {
+		const struct hd_mig_ident *d = &p->ids[i];
+
+		hd_mig_next(p, d, next, sizeof(next));
+		printf("%s{", i ? "," : "");
+		json_kv_str(stdout, "name", d->name, 1);
+		json_kv_str(stdout, "action", d->skip ? "skip" : "migrate", 1);
+		json_kv_str(stdout, "state", hd_mig_state_name(d->state), 1);
+		json_kv_str(stdout, "old_key", d->old_key, 1);
+		json_kv_str(stdout, "new_key", d->new_key, 1);
+		json_kv_str(stdout, "upgrade", d->upgrade, 1);
+		json_kv_str(stdout, "subject", d->subject, 1);
+		json_kv_str(stdout, "issuer", d->issuer, 1);
+		json_kv_str(stdout, "sha1", d->sha1, 1);
+		json_kv_str(stdout, "not_after", d->not_after, 1);
+		json_kv_bool(stdout, "expired", d->expired, 1);
+		json_kv_str(stdout, "new_label", d->new_label, 1);
+		json_kv_str(stdout, "new_key_id", d->new_id, 1);
+		json_kv_str(stdout, "csr", d->csr, 1);
+		json_kv_str(stdout, "new_sha1", d->new_sha1, 1);
+		json_kv_str(stdout, "note", d->note, 1);
+		json_kv_str(stdout, "next", next, 0);
+		putchar('}');
+	}
+	printf("]\n");
+}
+
 static int
 mig_status(struct cli *c)
 {
@@ -289,6 +324,11 @@ mig_status(struct cli *c)
 	hd_err_clear(&err);
 	if (hd_mig_load(c->args[1], &p, &err) == -1)
 		return cli_fail(&err);
+	if (c->json) {
+		status_json(&p);
+		hd_mig_free(&p);
+		return 0;
+	}
 	printf("plan %s, made %s\nfrom: token '%s' (serial %s) via %s\n"
 	    "to:   token '%s' (serial %s) via %s\n\n", p.path, p.created,
 	    p.from.token, p.from.serial, p.from.module, p.to.token,
@@ -333,6 +373,9 @@ cmd_migrate(struct cli *c)
 		    "status", sub);
 	if (c->force && c->out == NULL)
 		return cli_usage_error("migrate: --force goes with --out");
+	if (c->json && (strcmp(sub, "status") || c->out != NULL))
+		return cli_usage_error("migrate: --json is for status without "
+		    "--out");
 	if (c->trust_root != NULL && strcmp(sub, "accept"))
 		return cli_usage_error("migrate %s: --trust-root is for "
 		    "accept", sub);

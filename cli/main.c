@@ -52,8 +52,9 @@ static const struct verb verbs[] = {
 	{ "migrate", "migrate [--from-pin SRC] [--to-pin SRC] plan "
 	  "--from-token T [--from-module M] --to-token T [--to-module M] "
 	  "--out PLAN [--force] | run PLAN | accept PLAN CERT [--trust-root "
-	  "SHA256] | status PLAN [--out DIR] [--force]",
-	  cmd_migrate, OPT_MIGRATE | OPT_OUT | OPT_FORCE | OPT_TRUST_ROOT, 3 },
+	  "SHA256] | status PLAN [--out DIR] [--force] [--json]",
+	  cmd_migrate, OPT_MIGRATE | OPT_OUT | OPT_FORCE | OPT_TRUST_ROOT |
+	  OPT_JSON, 3 },
 	{ "help", "help", cmd_help, 0, 0 },
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

@@ -334,6 +334,11 @@ t_resume() {
 	expect_stdout_match '^ec2-sign .* generating '
 	[[ $(new_keys | grep -c '"label"') == 2 ]] ||
 	    fail "token new: expected 2 keys after the kill: $(new_keys)"
+	run_hsmdesk migrate status plan.yaml --json
+	expect_status 0
+	expect_json_array
+	expect_json_fields "$(json_object_with "$HD_OUT" name ec2-sign)" \
+	    '"state":"generating"' '"action":"migrate"' '"new_key":"EC-P256"'
 	check "killed mid-run: the plan reads, one CSR written, one key in generation"
 
 	run_hsmdesk migrate run plan.yaml --to-pin env:UP2

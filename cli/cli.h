@@ -43,8 +43,6 @@ enum {
 	OPT_CHAIN = 1 << 28,
 	OPT_P7B = 1 << 29,
 };
-/* migrate: --from-*, --to-* (an enum constant cannot hold bit 31) */
-#define OPT_MIGRATE (1u << 31)
 
 #define CLI_MAX_SAN 16
 
@@ -68,7 +66,7 @@ struct cli {
 	const char *to_module, *to_token, *to_pin_src;
 	const char *sha1b, *pin2_src;
 	int json, quiet, verbose, version, help;
-	unsigned used;		/* OPT_* bits given on the command line */
+	int used;		/* OPT_* bits given on the command line */
 	int stdin_taken;	/* "-" may be used by one PIN option only */
 	char **args;
 	int nargs;
@@ -80,13 +78,13 @@ struct verb {
 	const char *name;
 	const char *usage;
 	int (*run)(struct cli *);
-	unsigned opts;
+	int opts;
 	int max_args;		/* words after the command */
 };
 
 /* opts.c */
 int cli_parse(struct cli *c, int argc, char **argv);
-int cli_check_opts(const struct verb *v, unsigned used);
+int cli_check_opts(const struct verb *v, int used);
 
 /* main.c */
 int cli_fail(const struct hd_err *err);
@@ -143,6 +141,9 @@ int cmd_verify(struct cli *c);
 
 /* cmd_migrate.c, sign_dual.c */
 int cmd_migrate(struct cli *c);
+/* migrate's options and a second --sha1/--pin only where they belong;
+ * v NULL: the TUI */
+int cli_check_migrate(const struct cli *c, const struct verb *v);
 int sign_dual(struct cli *c);
 
 /* the TUI (tui/) */

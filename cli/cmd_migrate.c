@@ -355,6 +355,23 @@ mig_status(struct cli *c)
 }
 
 int
+cli_check_migrate(const struct cli *c, const struct verb *v)
+{
+	const char *name = v != NULL ? v->name : "the terminal UI";
+
+	if ((c->from_module || c->from_token || c->from_pin_src ||
+	    c->to_module || c->to_token || c->to_pin_src) &&
+	    (v == NULL || strcmp(v->name, "migrate") != 0))
+		return cli_usage_error("%s: --from-* and --to-* are options of "
+		    "migrate", name);
+	if ((c->sha1b || c->pin2_src) && (v == NULL ||
+	    strcmp(v->name, "sign") != 0))
+		return cli_usage_error("%s: --sha1 and --pin are given once; "
+		    "two of each are for sign (cut-over signing)", name);
+	return 0;
+}
+
+int
 cmd_migrate(struct cli *c)
 {
 	static const struct {

@@ -53,8 +53,7 @@ static const struct verb verbs[] = {
 	  "--from-token T [--from-module M] --to-token T [--to-module M] "
 	  "--out PLAN [--force] | run PLAN | accept PLAN CERT [--trust-root "
 	  "SHA256] | status PLAN [--out DIR] [--force] [--json]",
-	  cmd_migrate, OPT_MIGRATE | OPT_OUT | OPT_FORCE | OPT_TRUST_ROOT |
-	  OPT_JSON, 3 },
+	  cmd_migrate, OPT_OUT | OPT_FORCE | OPT_TRUST_ROOT | OPT_JSON, 3 },
 	{ "help", "help", cmd_help, 0, 0 },
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -202,10 +201,6 @@ main(int argc, char *argv[])
 			    "'hsmdesk --help' lists them", c.args[0]);
 		if ((rc = cli_check_opts(v, c.used)) != 0)
 			return rc;
-		if ((c.sha1b || c.pin2_src) && strcmp(v->name, "sign") != 0)
-			return cli_usage_error("%s: --sha1 and --pin are given "
-			    "once; two of each are for sign (cut-over "
-			    "signing)", v->name);
 		c.args++;
 		c.nargs--;
 		if (c.nargs > v->max_args)
@@ -213,6 +208,8 @@ main(int argc, char *argv[])
 			    "usage: hsmdesk %s", v->name, c.args[v->max_args],
 			    v->usage);
 	}
+	if ((rc = cli_check_migrate(&c, v)) != 0)
+		return rc;
 	if (v == NULL && c.used != 0)
 		return cli_usage_error("options like --json, --pin or --out "
 		    "belong to a command; the terminal UI takes --module and "

@@ -15,7 +15,7 @@ enum kind { K_STR, K_FLAG, K_PIN, K_LIST };
 static const struct optdef {
 	const char *name;
 	int has_arg;
-	unsigned bit;
+	int bit;
 	enum kind kind;
 	size_t off;
 	int shortopt;
@@ -59,18 +59,14 @@ static const struct optdef {
 	{ "td", 1, OPT_TR, K_STR, offsetof(struct cli, td), 0 },
 	{ "CAfile", 1, OPT_CAFILE, K_STR, offsetof(struct cli, cafile), 0 },
 	{ "sig", 1, OPT_SIG, K_STR, offsetof(struct cli, sig), 0 },
-	{ "from-module", 1, OPT_MIGRATE, K_STR,
-	  offsetof(struct cli, from_module), 0 },
-	{ "from-token", 1, OPT_MIGRATE, K_STR,
-	  offsetof(struct cli, from_token), 0 },
-	{ "from-pin", 1, OPT_MIGRATE, K_PIN,
-	  offsetof(struct cli, from_pin_src), 0 },
-	{ "to-module", 1, OPT_MIGRATE, K_STR, offsetof(struct cli, to_module),
-	  0 },
-	{ "to-token", 1, OPT_MIGRATE, K_STR, offsetof(struct cli, to_token),
-	  0 },
-	{ "to-pin", 1, OPT_MIGRATE, K_PIN, offsetof(struct cli, to_pin_src),
-	  0 },
+	/* migrate's: no OPT_* bit is left, so main.c refuses them for
+	 * other commands */
+	{ "from-module", 1, 0, K_STR, offsetof(struct cli, from_module), 0 },
+	{ "from-token", 1, 0, K_STR, offsetof(struct cli, from_token), 0 },
+	{ "from-pin", 1, 0, K_PIN, offsetof(struct cli, from_pin_src), 0 },
+	{ "to-module", 1, 0, K_STR, offsetof(struct cli, to_module), 0 },
+	{ "to-token", 1, 0, K_STR, offsetof(struct cli, to_token), 0 },
+	{ "to-pin", 1, 0, K_PIN, offsetof(struct cli, to_pin_src), 0 },
 	{ "quiet", 0, 0, K_FLAG, offsetof(struct cli, quiet), 'q' },
 	{ "verbose", 0, 0, K_FLAG, offsetof(struct cli, verbose), 'v' },
 	{ "version", 0, 0, K_FLAG, offsetof(struct cli, version), 0 },
@@ -166,7 +162,7 @@ cli_parse(struct cli *c, int argc, char **argv)
 }
 
 int
-cli_check_opts(const struct verb *v, unsigned used)
+cli_check_opts(const struct verb *v, int used)
 {
 	size_t i;
 

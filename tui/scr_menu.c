@@ -152,13 +152,13 @@ menu_draw(struct tui *t, struct view *v)
 		    descr[i]);
 	}
 	if (t->ti.present && !t->ti.initialized)
-		draw_text(t, 16, 3, t->cols - 6, RO_WARNING, "This token is "
+		draw_text(t, NITEMS + 6, 3, t->cols - 6, RO_WARNING, "This token is "
 		    "not initialized: t, then i, to initialize it.");
 	else if (t->ti.present)
-		draw_text(t, 16, 3, t->cols - 6, RO_DIM, "Token '%s': %s.",
+		draw_text(t, NITEMS + 6, 3, t->cols - 6, RO_DIM, "Token '%s': %s.",
 		    t->ti.label, hd_logged_in(t->s) ? "logged in (o to log "
 		    "out)" : "not logged in");
-	draw_text(t, 18, 3, t->cols - 6, RO_DIM, "Module: %s",
+	draw_text(t, NITEMS + 8, 3, t->cols - 6, RO_DIM, "Module: %s",
 	    t->module_desc);
 }
 

@@ -389,7 +389,13 @@ t_bad_plan() {
 	run_hsmdesk migrate status nosuch.yaml
 	expect_status 2
 	expect_stderr_match "plan 'nosuch.yaml': no such file"
-	check "broken YAML, inconsistent states, typos, no file: status 2, one line"
+	run_hsmdesk keys --from-token old --pin env:UP
+	expect_status 2
+	expect_stderr_match 'keys: --from-\* and --to-\* are options of migrate'
+	run_hsmdesk certs --sha1 AB --sha1 CD
+	expect_status 2
+	expect_stderr_match 'two of each are for sign'
+	check "broken YAML, inconsistent states, typos, no file, misplaced options: status 2, one line"
 
 	cp plan.orig plan.yaml
 	store_init_token other "$SO" "$UP2"

@@ -67,6 +67,10 @@ struct cli {
 	int pss, append;
 	const char *log, *since, *file;	/* audit log, audit show filters */
 	int no_audit;
+	/* migrate (cmd_migrate.c); sign's second --sha1 and --pin */
+	const char *from_module, *from_token, *from_pin_src;
+	const char *to_module, *to_token, *to_pin_src;
+	const char *sha1b, *pin2_src;
 	int json, quiet, verbose, version, help;
 	int used;		/* OPT_* bits given on the command line */
 	int stdin_taken;	/* "-" may be used by one PIN option only */
@@ -150,6 +154,12 @@ int sign_audit_start(struct hd_audit *a, struct hd_audit_entry *e,
 void sign_audit_md(struct hd_audit_entry *e, const char *md);
 void sign_audit_result(struct hd_audit_entry *e, const char *why);
 int sign_audit_flush(struct hd_audit *a, int checkpoint, struct hd_err *err);
+/* cmd_migrate.c, sign_dual.c */
+int cmd_migrate(struct cli *c);
+/* migrate's options and a second --sha1/--pin only where they belong;
+ * v NULL: the TUI */
+int cli_check_migrate(const struct cli *c, const struct verb *v);
+int sign_dual(struct cli *c);
 
 /* the TUI (tui/) */
 int tui_run(struct cli *c);

@@ -484,6 +484,11 @@ cmd_sign(struct cli *c)
 
 	if ((rc = check_words(c)) != 0)
 		return rc;
+	if (c->sha1b != NULL)
+		return sign_dual(c);	/* cut-over: two signers */
+	if (c->pin2_src != NULL)
+		return cli_usage_error("sign: a second --pin is for a second "
+		    "--sha1 on another token");
 	hd_err_clear(&err);
 	if (hd_thumb_normalize(c->sha1, 40, norm, sizeof(norm), &err) == -1)
 		return cli_fail(&err);

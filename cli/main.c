@@ -44,7 +44,8 @@ static const struct verb verbs[] = {
 	{ "sign", "sign --sha1 THUMB [--fd sha256|sha384|sha512] "
 	  "[--type auto|cms|authenticode] [--pss] [--chain] [--d TEXT] "
 	  "[--du URL] [--as] [--out FILE] [--log F] [--no-audit] [--pin SRC] "
-	  "FILE...", cmd_sign,
+	  "FILE... | sign --sha1 OLD --sha1 NEW [--pin SRC [--pin SRC]] FILE...",
+	  cmd_sign,
 	  OPT_SHA1 | OPT_FD | OPT_TYPE | OPT_PSS | OPT_CHAIN | OPT_DESC |
 	  OPT_URL | OPT_AS | OPT_TR | OPT_OUT | OPT_PIN | OPT_AUDIT, INT_MAX },
 	{ "verify", "verify [--CAfile F] [--sig FILE.p7s] [--json] FILE...",
@@ -53,6 +54,11 @@ static const struct verb verbs[] = {
 	  "show [--since DATE] [--sha1 THUMB] [--file GLOB] [--log F] [--json]",
 	  cmd_audit, OPT_CAFILE | OPT_SHA1 | OPT_JSON | OPT_PIN | OPT_AUDIT,
 	  1 },
+	{ "migrate", "migrate [--from-pin SRC] [--to-pin SRC] plan "
+	  "--from-token T [--from-module M] --to-token T [--to-module M] "
+	  "--out PLAN [--force] | run PLAN | accept PLAN CERT [--trust-root "
+	  "SHA256] | status PLAN [--out DIR] [--force] [--json]",
+	  cmd_migrate, OPT_OUT | OPT_FORCE | OPT_TRUST_ROOT | OPT_JSON, 3 },
 	{ "help", "help", cmd_help, 0, 0 },
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -207,6 +213,8 @@ main(int argc, char *argv[])
 			    "usage: hsmdesk %s", v->name, c.args[v->max_args],
 			    v->usage);
 	}
+	if ((rc = cli_check_migrate(&c, v)) != 0)
+		return rc;
 	if (v == NULL && c.used != 0)
 		return cli_usage_error("options like --json, --pin or --out "
 		    "belong to a command; the terminal UI takes --module and "

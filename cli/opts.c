@@ -64,6 +64,14 @@ static const struct optdef {
 	  0 },
 	{ "since", 1, OPT_AUDIT, K_STR, offsetof(struct cli, since), 0 },
 	{ "file", 1, OPT_AUDIT, K_STR, offsetof(struct cli, file), 0 },
+	/* migrate's: no OPT_* bit is left, so main.c refuses them for
+	 * other commands */
+	{ "from-module", 1, 0, K_STR, offsetof(struct cli, from_module), 0 },
+	{ "from-token", 1, 0, K_STR, offsetof(struct cli, from_token), 0 },
+	{ "from-pin", 1, 0, K_PIN, offsetof(struct cli, from_pin_src), 0 },
+	{ "to-module", 1, 0, K_STR, offsetof(struct cli, to_module), 0 },
+	{ "to-token", 1, 0, K_STR, offsetof(struct cli, to_token), 0 },
+	{ "to-pin", 1, 0, K_PIN, offsetof(struct cli, to_pin_src), 0 },
 	{ "quiet", 0, 0, K_FLAG, offsetof(struct cli, quiet), 'q' },
 	{ "verbose", 0, 0, K_FLAG, offsetof(struct cli, verbose), 'v' },
 	{ "version", 0, 0, K_FLAG, offsetof(struct cli, version), 0 },
@@ -82,6 +90,14 @@ set_pin(struct cli *c, const struct optdef *o, char *val)
 	if (strcmp(val, "-") == 0 && c->stdin_taken++)
 		return cli_usage_error("%s -: standard input is already used "
 		    "for another PIN; use env: or file: for one of them", name);
+	/* sign --sha1 OLD --sha1 NEW: the second key's token may want its
+	 * own PIN, given by a second --pin */
+	if (o->off == offsetof(struct cli, pin_src) && c->pin_src != NULL) {
+		if (c->pin2_src != NULL)
+			return cli_usage_error("--pin: at most two");
+		c->pin2_src = val;
+		return -1;
+	}
 	*(const char **)((char *)c + o->off) = val;
 	return -1;
 }
@@ -106,6 +122,13 @@ store(struct cli *c, const struct optdef *o, char *val)
 		((const char **)base)[c->nsan++] = val;
 		return -1;
 	default:
+		if (o->off == offsetof(struct cli, sha1) && c->sha1 != NULL) {
+			/* sign's cut-over: two signers (sign_dual.c) */
+			if (c->sha1b != NULL)
+				return cli_usage_error("--sha1: at most two");
+			c->sha1b = val;
+			return -1;
+		}
 		*(const char **)base = val;
 		return -1;
 	}

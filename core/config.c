@@ -21,6 +21,8 @@ static const struct cfg_key {
 } cfg_keys[] = {
 	{ "module", CFG_STRING, offsetof(struct hd_config, module) },
 	{ "token", CFG_STRING, offsetof(struct hd_config, token) },
+	{ "module2", CFG_STRING, offsetof(struct hd_config, module2) },
+	{ "token2", CFG_STRING, offsetof(struct hd_config, token2) },
 	{ "idle_logout", CFG_SECONDS, offsetof(struct hd_config, idle_logout) },
 	{ "cert_store", CFG_STORE, offsetof(struct hd_config, cert_store) },
 	{ "audit_log", CFG_STRING, offsetof(struct hd_config, audit_log) },
@@ -209,5 +211,8 @@ hd_config_free(struct hd_config *cfg)
 	free(cfg->module);
 	free(cfg->token);
 	free(cfg->audit_log);
+	free(cfg->module2);
+	free(cfg->token2);
 	cfg->module = cfg->token = cfg->audit_log = NULL;
+	cfg->module2 = cfg->token2 = NULL;
 }

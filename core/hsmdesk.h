@@ -86,6 +86,8 @@ int hd_pin_equal(const struct hd_pin *a, const struct hd_pin *b);
 struct hd_config {
 	char *module;		/* NULL if not set */
 	char *token;
+	char *module2, *token2;	/* a second token sign looks in for a
+				 * thumbprint (cut-over signing); NULL */
 	unsigned idle_logout;	/* seconds, 0 = never; default 300 */
 	int cert_store;		/* enum hd_cert_store; default auto */
 	char *audit_log;	/* the signing audit log; NULL: the default */
@@ -289,6 +291,98 @@ int hd_ceremony_text(struct hd_session *s, const struct hd_profile *p,
 int hd_ceremony_path(const char *csr_path, char *buf, size_t len);
 int hd_ceremony_write(const char *text, const char *csr_path, int replace,
     struct hd_err *err);
+
+/* ---- migration to a new token (migrate*.c) ------------------------------ */
+
+/*
+ * A plan moves each signing identity (key pair + certificate) of an old
+ * token to a new one: a new key there, a CSR for the same CA, then the
+ * issued certificate.  The plan file (YAML) records where each identity is,
+ * rewritten atomically after every step, so a run can stop and resume.
+ */
+enum hd_mig_state {
+	HD_MIG_PLANNED,		/* nothing made yet */
+	HD_MIG_GENERATING,	/* key generation started: a key with the
+				 * new label may exist (adopted on resume) */
+	HD_MIG_KEY,		/* the new key exists (new_id) */
+	HD_MIG_CSR,		/* CSR written; waiting for the certificate */
+	HD_MIG_DONE,		/* the new certificate accepted (new_sha1) */
+	HD_MIG__COUNT
+};
+
+struct hd_mig_side {
+	char module[4096];
+	char token[33];		/* label */
+	char serial[17];
+};
+
+struct hd_mig_ident {
+	char name[64];		/* [a-z0-9._-]: file names, messages */
+	int skip;		/* action: skip (the officer's choice) */
+	/* the old identity, as inventoried */
+	char old_label[129];
+	char old_id[129];	/* CKA_ID, hex */
+	char old_key[16];	/* "RSA-2048", "EC-P256" */
+	char sha1[41], sha256[65];
+	char subject[512], issuer[512];
+	char not_after[16];	/* YYYY-MM-DD */
+	int expired;
+	char ku[128], eku[256];	/* in words */
+	/* the proposal */
+	char new_key[16];	/* "RSA-3072", "EC-P256" */
+	char upgrade[256];	/* why stronger than the old, "" if not */
+	char new_label[129];
+	char profile[4096];	/* relative to the plan's directory */
+	char csr[4096];		/* likewise */
+	/* progress */
+	enum hd_mig_state state;
+	char new_id[129];	/* the new key's CKA_ID, hex */
+	char new_sha1[41];	/* the accepted certificate's */
+	char note[512];		/* the last failure, "" if none */
+};
+
+struct hd_mig_plan {
+	char path[4096];
+	char created[32];	/* ISO 8601 UTC */
+	struct hd_mig_side from, to;
+	struct hd_mig_ident *ids;
+	size_t n;
+	/* hd_mig_plan_make: key pairs left out, having no certificate */
+	size_t n_nocert;
+	char nocert[512];	/* their labels, ", "-separated, cut short */
+};
+
+const char *hd_mig_state_name(enum hd_mig_state st);
+void hd_mig_free(struct hd_mig_plan *p);
+int hd_mig_load(const char *path, struct hd_mig_plan *p, struct hd_err *err);
+int hd_mig_save(const struct hd_mig_plan *p, struct hd_err *err);
+/* Inventory from (logged in) and propose; writes the profiles, then the
+ * plan at path (refusing to replace one unless replace). */
+int hd_mig_plan_make(struct hd_session *from, struct hd_session *to,
+    const char *path, int replace, struct hd_mig_plan *out,
+    struct hd_err *err);
+/* The plan names these tokens (by serial and label). */
+int hd_mig_check_tokens(const struct hd_mig_plan *p, struct hd_session *from,
+    struct hd_session *to, struct hd_err *err);
+/* Resolve a plan-relative path (profile, csr) into buf. */
+int hd_mig_path(const struct hd_mig_plan *p, const char *rel, char *buf,
+    size_t len);
+/* What comes next for identity d, in words (a command to run). */
+void hd_mig_next(const struct hd_mig_plan *p, const struct hd_mig_ident *d,
+    char *buf, size_t len);
+/* One step of identity i (both logged in): key, then CSR; the plan is
+ * saved after each.  1: nothing left for run to do (CSR written, done or
+ * skipped). */
+int hd_mig_step(struct hd_mig_plan *p, size_t i, struct hd_session *from,
+    struct hd_session *to, hd_progress_fn progress, void *arg,
+    struct hd_err *err);
+/* Accept an issued certificate on the new token for one of the plan's
+ * new keys; that identity becomes done.  *which: its index. */
+struct hd_accept_opts;
+struct hd_accept;
+int hd_mig_accept(struct hd_mig_plan *p, struct hd_session *to,
+    const char *cert, const struct hd_accept_opts *o, struct hd_accept *out,
+    size_t *which, struct hd_err *err);
 
 /* ---- Authenticode for PE files (sign_pe.c, verify_pe.c) ---------------- */
 

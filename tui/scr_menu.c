@@ -1,12 +1,13 @@
 /*
- * The main menu: the six steps of the signing lifecycle, then Token &
- * keys, the Audit log, Help and Quit.  Digits, first letters, arrows and Enter.
+ * The main menu: the six steps of the signing lifecycle and the move
+ * to a new HSM, then Token & keys, the Audit log, Help and Quit.  Digits,
+ * first letters, arrows and Enter.
  */
 #include <stddef.h>
 
 #include "sign.h"
 
-#define NITEMS 10
+#define NITEMS 11
 
 struct menu {
 	struct list l;
@@ -32,6 +33,8 @@ static enum act m_find(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_certs, NULL); }
 static enum act m_sign(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_sign_cert, NULL); }
+static enum act m_migrate(struct tui *t, struct view *v)
+	{ (void)v; return go(t, &scr_migrate, NULL); }
 static enum act m_token(struct tui *t, struct view *v)
 	{ (void)v; return go(t, &scr_token, NULL); }
 static enum act m_audit(struct tui *t, struct view *v)
@@ -94,6 +97,7 @@ static const struct binding table[] = {
 	{ '4', 'i', NULL, "Import certificate", m_import },
 	{ '5', 'f', NULL, "Find by thumbprint", m_find },
 	{ '6', 's', NULL, "Sign files", m_sign },
+	{ '7', 'r', NULL, "Migrate to new HSM", m_migrate },
 	{ 't', 0, "t", "Token & keys", m_token },
 	{ 'a', 0, "a", "Audit log", m_audit },
 	{ 'h', 0, "h", "Help", m_help },
@@ -113,6 +117,7 @@ static const char *descr[NITEMS] = {
 	"CA certificate beside its key",
 	"certificates by SHA-1 thumbprint",
 	"detached CMS and Authenticode",
+	"identities moved to another token",
 	"token state, keys, PINs",
 	"what was signed, verified",
 	"every key binding",
@@ -144,7 +149,7 @@ menu_draw(struct tui *t, struct view *v)
 	int i, y;
 
 	for (i = 0; i < NITEMS; i++) {
-		y = 4 + i + (i >= 6);	/* a gap after the six steps */
+		y = 4 + i + (i >= 7);	/* a gap after the steps */
 		draw_text(t, y, 3, 4, RO_TITLE, "%c", table[i].key);
 		draw_text(t, y, 7, 24, i == m->l.cur ? RO_SELECTED : RO_NORMAL,
 		    " %-22s", table[i].help);
@@ -152,13 +157,13 @@ menu_draw(struct tui *t, struct view *v)
 		    descr[i]);
 	}
 	if (t->ti.present && !t->ti.initialized)
-		draw_text(t, 16, 3, t->cols - 6, RO_WARNING, "This token is "
+		draw_text(t, NITEMS + 6, 3, t->cols - 6, RO_WARNING, "This token is "
 		    "not initialized: t, then i, to initialize it.");
 	else if (t->ti.present)
-		draw_text(t, 16, 3, t->cols - 6, RO_DIM, "Token '%s': %s.",
+		draw_text(t, NITEMS + 6, 3, t->cols - 6, RO_DIM, "Token '%s': %s.",
 		    t->ti.label, hd_logged_in(t->s) ? "logged in (o to log "
 		    "out)" : "not logged in");
-	draw_text(t, 18, 3, t->cols - 6, RO_DIM, "Module: %s",
+	draw_text(t, NITEMS + 8, 3, t->cols - 6, RO_DIM, "Module: %s",
 	    t->module_desc);
 }
 

@@ -243,6 +243,8 @@ extern const struct screen scr_cert_import, scr_cert_checks, scr_cert_done,
     scr_certs, scr_cert_copy;
 /* the signing audit log (scr_audit.c) */
 extern const struct screen scr_audit;
+/* migration to a new token (scr_migrate*.c) */
+extern const struct screen scr_migrate, scr_migrate_view;
 extern const struct screen *const tui_screens[];
 extern const struct binding tui_global_keys[];
 

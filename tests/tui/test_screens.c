@@ -484,6 +484,32 @@ prep_list(void)
 	return issue_all(is, 3);
 }
 
+/* Token "new" beside "prod" (with signer_setup's identity), and the
+ * plan that `migrate plan` would write for them. */
+static int
+prep_migrate(void)
+{
+	struct hd_session *from, *to = NULL;
+	struct hd_mig_plan p;
+	struct hd_err err;
+	int rc = -1;
+
+	if (tl_init_token(tl_softhsm(), "new") == -1 ||
+	    (from = tl_login(tl_softhsm(), "prod")) == NULL)
+		return -1;
+	if ((to = hd_open(tl_softhsm(), &err)) != NULL &&
+	    hd_token_select(to, "new", &err) == 0 &&
+	    hd_mig_plan_make(from, to, "migrate.yaml", 0, &p, &err) == 0) {
+		hd_mig_free(&p);
+		rc = tl_write(&env, "bad.yaml", "version: 1\nidentities: "
+		    "yes\n") ? 0 : -1;
+	} else
+		fprintf(stderr, "migrate plan: %s\n", err.msg);
+	hd_close(to);
+	hd_close(from);
+	return rc;
+}
+
 /* The certificates on "prod" now (token objects and local store). */
 static size_t
 certs_now(void)
@@ -1097,6 +1123,10 @@ static struct scase cases[] = {
 	  .req = 1, .prep = prep_list },
 	{ .name = "certs-copy", .keys = LOGIN "5<DOWN>y", .init = 1, .req = 1,
 	  .prep = prep_list },
+	{ .name = "migrate-view", .keys = "7<DUMP>migrate.yaml<ENTER>",
+	  .init = 1, .signer = 1, .req = 1, .prep = prep_migrate },
+	{ .name = "migrate-bad-plan", .keys = "7bad.yaml<ENTER>", .init = 1,
+	  .signer = 1, .req = 1, .prep = prep_migrate },
 };
 
 /* Random keys must never crash it or leave a broken screen. */

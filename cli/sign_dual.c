@@ -1,0 +1,367 @@
+/*
+ * sign --sha1 OLD --sha1 NEW: cut-over signing during a migration, so that
+ * partners on either chain can verify.  The first thumbprint is the
+ * primary signer (give the one most verifiers trust now: the old one until
+ * partners have the new chain).  Each thumbprint is looked for on the
+ * token of --module/--token (or config.yaml's module/token), then on
+ * config.yaml's module2/token2; the first --pin is for the primary's
+ * token, a second --pin for the other's when it is another token.
+ *
+ * Authenticode: the primary signature with the other nested in it (Windows
+ * decides trust on the primary).  Detached CMS: one file per signer,
+ * FILE.p7s (primary) and FILE.<SHA-1 prefix>.p7s; not one CMS with two
+ * signers, which `openssl cms -verify` accepts only if every signer's
+ * chain is trusted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define PREFIX_LEN 8	/* of the SHA-1 in the second signature's name */
+
+struct signer {
+	const char *want;		/* the thumbprint as given */
+	struct hd_session *s;		/* not owned */
+	struct hd_cert cert;
+	struct hd_key key;
+	struct hd_der *chain;
+	size_t nchain;
+};
+
+struct dual {
+	struct hd_session *tok[2];	/* the default token, module2/token2 */
+	struct signer sg[2];
+};
+
+static int
+open_token(const char *module, const char *token, struct hd_session **s,
+    struct hd_err *err)
+{
+	if ((*s = hd_open(module, err)) == NULL)
+		return -1;
+	return hd_token_select(*s, token, err);
+}
+
+/* The token holding the certificate: where it is a token object first. */
+static int
+locate(struct dual *d, struct signer *g, struct hd_err *err)
+{
+	struct hd_cert c;
+	int i, local = -1;
+
+	for (i = 0; i < 2 && d->tok[i] != NULL; i++) {
+		memset(&c, 0, sizeof(c));
+		if (hd_cert_find(d->tok[i], g->want, &c, err) == 0) {
+			if (c.where == HD_CERT_TOKEN) {
+				g->s = d->tok[i];
+				hd_cert_free(&c);
+				return 0;
+			}
+			if (local == -1)
+				local = i;
+		}
+		hd_cert_free(&c);
+	}
+	hd_err_clear(err);
+	if (local >= 0) {
+		g->s = d->tok[local];
+		return 0;
+	}
+	hd_err_set(err, HD_E_INPUT, 0, "certificate %s: not on token '%s'%s%s"
+	    "%s", g->want, hd_token_label(d->tok[0]), d->tok[1] ? " nor on '" :
+	    "", d->tok[1] ? hd_token_label(d->tok[1]) : "", d->tok[1] ? "'" :
+	    "");
+	hd_err_hint(err, "'hsmdesk certs' lists the thumbprints; name the "
+	    "other token as module2/token2 in config.yaml");
+	return -1;
+}
+
+static int
+open_all(struct cli *c, struct dual *d, struct hd_err *err)
+{
+	const char *tok = c->token ? c->token : c->cfg.token;
+
+	if (open_token(c->module, tok, &d->tok[0], err) == -1)
+		return -1;
+	if (c->cfg.token2 != NULL && open_token(c->cfg.module2 ?
+	    c->cfg.module2 : c->module, c->cfg.token2, &d->tok[1], err) == -1) {
+		hd_err_hint(err, "config.yaml names it as module2/token2 "
+		    "(%s)", c->cfg.path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Log in to each signer's token once; the n-th token the n-th --pin. */
+static int
+login_all(struct cli *c, struct dual *d, struct hd_err *err)
+{
+	const char *src[2] = { c->pin_src, c->pin2_src };
+	struct hd_pin *pin;
+	char prompt[96];
+	int i, rc = 0;
+
+	if ((pin = hd_pin_new()) == NULL)
+		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
+	for (i = 0; i < 2 && rc == 0; i++) {
+		struct hd_session *s = d->sg[i].s;
+
+		if (hd_logged_in(s))
+			continue;
+		snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
+		    hd_token_label(s));
+		rc = pin_get(c, src[i], i == 0 ? "--pin" : "the second --pin",
+		    prompt, 0, pin, err);
+		if (rc == 0)
+			rc = hd_login(s, pin, err);
+		hd_pin_clear(pin);
+	}
+	hd_pin_free(pin);
+	return rc;
+}
+
+/* The certificate again (logged in: has_key known), its key, chain. */
+static int
+find_key(struct signer *g, struct hd_err *err)
+{
+	char id[129];
+
+	if (hd_cert_find(g->s, g->want, &g->cert, err) == -1)
+		return -1;
+	if (g->cert.has_key != HD_YES || g->cert.id_len == 0) {
+		hd_err_set(err, HD_E_INPUT, 0, "certificate %s (%s): its "
+		    "private key is not on token '%s'", g->cert.sha1,
+		    g->cert.subject, hd_token_label(g->s));
+		hd_err_hint(err, "'hsmdesk certs' shows which certificates "
+		    "have a key");
+		return -1;
+	}
+	hd_hex(g->cert.id, g->cert.id_len, id, sizeof(id));
+	return hd_key_find(g->s, NULL, id, &g->key, err) == -1 ||
+	    hd_cert_chain(&g->cert, &g->chain, &g->nchain, err) == -1 ? -1 : 0;
+}
+
+/* Concatenated DER of the chain, for CMS --chain; NULL when none. */
+static unsigned char *
+chain_cat(const struct signer *g, size_t *len)
+{
+	unsigned char *buf;
+	size_t i, n = 0;
+
+	*len = 0;
+	for (i = 0; i < g->nchain; i++)
+		n += g->chain[i].len;
+	if (n == 0 || (buf = malloc(n)) == NULL)
+		return NULL;
+	for (i = 0; i < g->nchain; i++) {
+		memcpy(buf + *len, g->chain[i].der, g->chain[i].len);
+		*len += g->chain[i].len;
+	}
+	return buf;
+}
+
+static int
+cms_one(struct cli *c, struct signer *g, const char *in, const char *out,
+    struct hd_err *err)
+{
+	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1 };
+	struct hd_sign_result res;
+	struct hd_sign *h = NULL;
+	unsigned char *chain = NULL;
+	size_t clen = 0;
+	struct progress p;
+	int rc;
+
+	if (c->chain)
+		chain = chain_cat(g, &clen);
+	rc = hd_sign_open(g->s, &g->key, g->cert.der, g->cert.der_len, chain,
+	    clen, &o, &h, err);
+	free(chain);
+	if (rc == -1)
+		return -1;
+	progress_start(&p, c, in);
+	rc = hd_sign_file(h, in, out, progress_cb, &p, &res, err);
+	progress_end(&p);
+	hd_sign_close(h);
+	return rc;
+}
+
+/* FILE.p7s by the primary, FILE.<prefix>.p7s by the other. */
+static int
+sign_cms2(struct cli *c, struct dual *d, const char *in, char *done,
+    size_t len, struct hd_err *err)
+{
+	char out1[4096], out2[4200];
+
+	if (hd_sign_out_path(in, out1, sizeof(out1)) == -1)
+		return hd_err_set(err, HD_E_INPUT, 0, "%s: name too long", in);
+	snprintf(out2, sizeof(out2), "%s.%.*s.p7s", in, PREFIX_LEN,
+	    d->sg[1].cert.sha1);
+	if (cms_one(c, &d->sg[0], in, out1, err) == -1 ||
+	    cms_one(c, &d->sg[1], in, out2, err) == -1)
+		return -1;
+	snprintf(done, len, "%s (%.8s), %s (%.8s)", out1, d->sg[0].cert.sha1,
+	    out2, d->sg[1].cert.sha1);
+	return 0;
+}
+
+static int
+pe_one(struct cli *c, struct signer *g, const char *in, const char *out,
+    int ps1, int append, struct hd_sign_pe_result *res, struct hd_err *err)
+{
+	struct hd_der cert = { g->cert.der, g->cert.der_len };
+	struct hd_sign_pe_opts o = { .md = c->fd, .desc = c->desc,
+	    .url = c->url, .append = append, .out = out, .replace = 1 };
+
+	return (ps1 ? hd_sign_ps1 : hd_sign_pe)(g->s, &g->key, &cert,
+	    g->chain, g->nchain, in, &o, res, err);
+}
+
+/* A temp name beside target that keeps its base name (and extension). */
+static void
+tmp_beside(const char *target, char *buf, size_t len)
+{
+	const char *slash = strrchr(target, '/');
+
+	if (slash == NULL)
+		snprintf(buf, len, ".hsmdesk-dual-%ld-%s", (long)getpid(),
+		    target);
+	else
+		snprintf(buf, len, "%.*s/.hsmdesk-dual-%ld-%s",
+		    (int)(slash - target), target, (long)getpid(), slash + 1);
+}
+
+/*
+ * Both signatures into a copy beside the file, then the copy renamed over
+ * it: the file is never left with the primary signature alone.
+ */
+static int
+sign_pe2(struct cli *c, struct dual *d, const char *in, char *done,
+    size_t len, struct hd_err *err)
+{
+	struct hd_sign_pe_result res;
+	const char *target = c->out ? c->out : in;
+	int ps1 = hd_ps1_name(in);
+	struct stat st;
+	char tmp[4300];
+
+	tmp_beside(target, tmp, sizeof(tmp));
+	if (pe_one(c, &d->sg[0], in, tmp, ps1, c->append, &res, err) == -1 ||
+	    cli_interrupted ||
+	    pe_one(c, &d->sg[1], tmp, NULL, ps1, 1, &res, err) == -1 ||
+	    cli_interrupted) {
+		unlink(tmp);
+		if (cli_interrupted && err->code == HD_OK)
+			hd_err_set(err, HD_E_CANCELLED, 0, "%s: interrupted",
+			    in);
+		return -1;
+	}
+	/* in place: the file keeps its permissions */
+	if (c->out == NULL && stat(in, &st) == 0)
+		chmod(tmp, st.st_mode & 07777);
+	if (rename(tmp, target) == -1) {
+		unlink(tmp);
+		return hd_err_set(err, HD_E_IO, 0, "%s: cannot be replaced",
+		    target);
+	}
+	snprintf(done, len, "%s (%u signatures: %.8s, nested %.8s)", target,
+	    res.nsigs, d->sg[0].cert.sha1, d->sg[1].cert.sha1);
+	return 0;
+}
+
+/* Every file; the exit status as sign's. */
+static int
+sign_files(struct cli *c, struct dual *d)
+{
+	enum hd_file_type ft;
+	struct hd_err err;
+	char done[9000];
+	int i, pe, rc = 0, r;
+
+	for (i = 0; i < c->nargs && !cli_interrupted; i++) {
+		const char *in = c->args[i];
+
+		hd_err_clear(&err);
+		r = hd_file_type(in, &ft, &err);
+		pe = r == 0 && (c->type == NULL || strcmp(c->type, "cms")) &&
+		    (ft == HD_FILE_PE || hd_ps1_name(in));
+		if (r == 0 && c->type && strcmp(c->type, "authenticode") == 0 &&
+		    !pe)
+			r = hd_err_set(&err, HD_E_INPUT, 0, "%s: neither a PE "
+			    "file nor a PowerShell script", in);
+		if (r == 0)
+			r = pe ? sign_pe2(c, d, in, done, sizeof(done), &err) :
+			    sign_cms2(c, d, in, done, sizeof(done), &err);
+		if (r == 0) {
+			printf("OK      %-12s %s -> %s\n", pe ? "authenticode" :
+			    "cms", in, done);
+			continue;
+		}
+		cli_fail(&err);
+		printf("FAILED  %-12s %s: %s\n", pe ? "authenticode" : "cms",
+		    in, err.msg);
+		rc = err.code == HD_E_INPUT ? 2 : rc == 2 ? 2 : 1;
+	}
+	return rc;
+}
+
+static int
+check_dual(const struct cli *c)
+{
+	if (c->out != NULL && c->type != NULL &&
+	    strcmp(c->type, "authenticode") != 0)
+		return cli_usage_error("sign: with two --sha1, --out is for "
+		    "one Authenticode file; CMS makes FILE.p7s and "
+		    "FILE.<sha1-prefix>.p7s beside it");
+	if (c->out != NULL && (c->nargs != 1 || c->type == NULL))
+		return cli_usage_error("sign: with two --sha1, --out needs "
+		    "--type authenticode and one FILE");
+	return 0;
+}
+
+int
+sign_dual(struct cli *c)
+{
+	struct dual d;
+	struct hd_err err;
+	char n0[41], n1[41];
+	int i, rc;
+
+	if ((rc = check_dual(c)) != 0)
+		return rc;
+	hd_err_clear(&err);
+	memset(&d, 0, sizeof(d));
+	d.sg[0].want = c->sha1;
+	d.sg[1].want = c->sha1b;
+	if (hd_thumb_normalize(c->sha1, 40, n0, sizeof(n0), &err) == -1 ||
+	    hd_thumb_normalize(c->sha1b, 40, n1, sizeof(n1), &err) == -1)
+		return cli_fail(&err);
+	cli_catch_signals(1);
+	rc = open_all(c, &d, &err) == -1 || locate(&d, &d.sg[0], &err) == -1 ||
+	    locate(&d, &d.sg[1], &err) == -1 || login_all(c, &d, &err) == -1 ||
+	    find_key(&d.sg[0], &err) == -1 || find_key(&d.sg[1], &err) == -1 ?
+	    -1 : 0;
+	if (rc == 0 && strcmp(d.sg[0].cert.sha1, d.sg[1].cert.sha1) == 0)
+		rc = hd_err_set(&err, HD_E_USAGE, 0, "sign: both --sha1 name "
+		    "certificate %s", d.sg[0].cert.sha1);
+	rc = rc == -1 ? cli_fail(&err) : sign_files(c, &d);
+	for (i = 1; i >= 0; i--) {
+		hd_ders_free(d.sg[i].chain, d.sg[i].nchain);
+		hd_cert_free(&d.sg[i].cert);
+		if (d.tok[i] != NULL)
+			hd_logout(d.tok[i], &err);
+	}
+	hd_close(d.tok[1]);
+	hd_close(d.tok[0]);
+	cli_catch_signals(0);
+	if (cli_interrupted) {
+		fprintf(stderr, "hsmdesk: sign interrupted (%s)\n",
+		    strsignal(cli_interrupted));
+		rc = 128 + cli_interrupted;
+	}
+	return rc;
+}

@@ -12,6 +12,7 @@ struct hd_err;
 struct hd_out {
 	int fd;
 	int replace;
+	unsigned long long written, flushed;	/* bytes; see writeback() */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
 };

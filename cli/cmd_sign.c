@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -247,6 +248,96 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	return 0;
 }
 
+/* ---- two or more CMS files: on several token sessions at once ---------- */
+
+#define BATCH_SLICE 128		/* items in memory at a time */
+
+/* The batch's bar counts files; any call may stop it at a signal. */
+static int
+files_cb(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+	struct timespec ts;
+	uint64_t t;
+
+	if (cli_interrupted)
+		return 1;
+	if (!p->show)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (t - p->start >= 200000000u && t - p->last >= 200000000u) {
+		p->last = t;
+		p->drawn = 1;
+		fprintf(stderr, "\r\033[Ksigning  %llu of %llu files",
+		    (unsigned long long)done, (unsigned long long)total);
+	}
+	return 0;
+}
+
+/* Back from the core, each result goes to its job, in input order. */
+static void
+batch_results(struct job *jobs, const int *idx,
+    const struct hd_sign_item *items, int n)
+{
+	int k;
+
+	for (k = 0; k < n; k++) {
+		struct job *j = &jobs[idx[k]];
+
+		if (items[k].state == HD_ITEM_SIGNED)
+			j->state = JOB_OK;
+		else if (items[k].state == HD_ITEM_FAILED)
+			job_fail(j, items[k].err.code == HD_E_INPUT ?
+			    JOB_UNUSABLE : JOB_FAILED, &items[k].err);
+	}
+}
+
+/*
+ * Every CMS file of the batch, BATCH_SLICE at a time, through
+ * hd_sign_files (as many sessions as hd_sign_workers says).  Files it
+ * leaves (out of memory, a signal) stay JOB_TODO for sign_all.
+ */
+static void
+sign_cms_batch(struct cli *c, struct signing *g, struct job *jobs)
+{
+	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1,
+	    .defer = 1 };
+	struct hd_sign_item *items = calloc(BATCH_SLICE, sizeof(*items));
+	int idx[BATCH_SLICE], i = 0, n;
+	unsigned workers;
+	struct progress p;
+	struct hd_err err;
+
+	hd_err_clear(&err);
+	if (items == NULL || (chain_buffer(c, g, &err) == -1 ||
+	    hd_sign_open(c->s, &g->key, g->cert.der, g->cert.der_len,
+	    g->chain_buf, g->chain_len, &o, &g->cms, &err) == -1)) {
+		if (err.code != HD_OK)
+			g->open_err = err;	/* each file says it below */
+		free(items);
+		return;
+	}
+	workers = hd_sign_workers(c->s);
+	progress_start(&p, c, "");
+	while (i < c->nargs && !cli_interrupted) {
+		for (n = 0; i < c->nargs && n < BATCH_SLICE; i++) {
+			if (jobs[i].state != JOB_TODO ||
+			    jobs[i].type != JOB_CMS)
+				continue;
+			items[n].in = jobs[i].in;
+			items[n].out = jobs[i].out;
+			idx[n++] = i;
+		}
+		if (n > 0)
+			hd_sign_files(g->cms, items, (size_t)n, workers,
+			    files_cb, &p);
+		batch_results(jobs, idx, items, n);
+	}
+	progress_end(&p);
+	free(items);
+}
+
 /* Every usable file, in order; stops at a signal. */
 static void
 sign_all(struct cli *c, struct signing *g, struct job *jobs)
@@ -254,6 +345,8 @@ sign_all(struct cli *c, struct signing *g, struct job *jobs)
 	struct hd_err err;
 	int i, rc;
 
+	if (g->ncms > 1)
+		sign_cms_batch(c, g, jobs);
 	for (i = 0; i < c->nargs && !cli_interrupted; i++) {
 		if (jobs[i].state != JOB_TODO)
 			continue;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -194,6 +195,21 @@ chain_buffer(const struct cli *c, struct signing *g, struct hd_err *err)
 	return 0;
 }
 
+/* What the audit record of a signed CMS file takes from its result. */
+static void
+cms_audit_done(const struct cli *c, const struct signing *g, struct job *j,
+    const struct hd_sign_result *res)
+{
+	if (g->audit == NULL)
+		return;
+	sign_audit_md(&j->ae, c->fd ? c->fd : "sha256");
+	if (j->ae.sha256[0] == '\0')
+		snprintf(j->ae.sha256, sizeof(j->ae.sha256), "%s",
+		    res->digest);
+	j->ae.size = res->size;
+	snprintf(j->ae.out, sizeof(j->ae.out), "%s", res->out);
+}
+
 static int
 sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 {
@@ -220,14 +236,8 @@ sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	progress_start(&p, c, j->in);
 	rc = hd_sign_file(g->cms, j->in, j->out, progress_cb, &p, &res, err);
 	progress_end(&p);
-	if (rc == 0 && g->audit != NULL) {
-		sign_audit_md(&j->ae, c->fd ? c->fd : "sha256");
-		if (j->ae.sha256[0] == '\0')
-			snprintf(j->ae.sha256, sizeof(j->ae.sha256), "%s",
-			    res.digest);
-		j->ae.size = res.size;
-		snprintf(j->ae.out, sizeof(j->ae.out), "%s", res.out);
-	}
+	if (rc == 0)
+		cms_audit_done(c, g, j, &res);
 	return rc;
 }
 
@@ -299,6 +309,109 @@ audit_now(struct signing *g, struct job *j)
 	return -1;
 }
 
+/* ---- two or more CMS files: on several token sessions at once ---------- */
+
+#define BATCH_SLICE 128		/* items in memory at a time */
+
+/* The batch's bar counts files; any call may stop it at a signal. */
+static int
+files_cb(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+	struct timespec ts;
+	uint64_t t;
+
+	if (cli_interrupted)
+		return 1;
+	if (!p->show)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (t - p->start >= 200000000u && t - p->last >= 200000000u) {
+		p->last = t;
+		p->drawn = 1;
+		fprintf(stderr, "\r\033[Ksigning  %llu of %llu files",
+		    (unsigned long long)done, (unsigned long long)total);
+	}
+	return 0;
+}
+
+/* Back from the core, each result goes to its job, in input order. */
+static void
+batch_results(const struct cli *c, const struct signing *g,
+    struct job *jobs, const int *idx, const struct hd_sign_item *items,
+    int n)
+{
+	int k;
+
+	for (k = 0; k < n; k++) {
+		struct job *j = &jobs[idx[k]];
+
+		if (items[k].state == HD_ITEM_SIGNED) {
+			j->state = JOB_OK;
+			cms_audit_done(c, g, j, &items[k].res);
+		} else if (items[k].state == HD_ITEM_FAILED)
+			job_fail(j, items[k].err.code == HD_E_INPUT ?
+			    JOB_UNUSABLE : JOB_FAILED, &items[k].err);
+	}
+}
+
+/*
+ * Every CMS file of the batch, BATCH_SLICE at a time, through
+ * hd_sign_files (as many sessions as hd_sign_workers says).  Files it
+ * leaves (out of memory, a signal) stay JOB_TODO for sign_all.
+ */
+static void
+sign_cms_batch(struct cli *c, struct signing *g, struct job *jobs)
+{
+	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1,
+	    .defer = 1 };
+	struct hd_sign_item *items = calloc(BATCH_SLICE, sizeof(*items));
+	int idx[BATCH_SLICE], i = 0, n;
+	unsigned workers;
+	struct progress p;
+	struct hd_err err;
+
+	hd_err_clear(&err);
+	if (items == NULL || (chain_buffer(c, g, &err) == -1 ||
+	    hd_sign_open(c->s, &g->key, g->cert.der, g->cert.der_len,
+	    g->chain_buf, g->chain_len, &o, &g->cms, &err) == -1)) {
+		if (err.code != HD_OK)
+			g->open_err = err;	/* each file says it below */
+		free(items);
+		return;
+	}
+	workers = hd_sign_workers(c->s);
+	progress_start(&p, c, "");
+	while (i < c->nargs && !cli_interrupted) {
+		for (n = 0; i < c->nargs && n < BATCH_SLICE; i++) {
+			if (jobs[i].state != JOB_TODO ||
+			    jobs[i].type != JOB_CMS)
+				continue;
+			/* the record starts before the file is signed (its
+			 * SHA-256 when --fd is not sha256), as in sign_cms */
+			hd_err_clear(&err);
+			if (sign_audit_start(g->audit, &jobs[i].ae, "cms",
+			    jobs[i].in, c->fd != NULL && strcmp(c->fd,
+			    "sha256") != 0, &err) == -1) {
+				job_fail(&jobs[i], err.code == HD_E_INPUT ?
+				    JOB_UNUSABLE : JOB_FAILED, &err);
+				continue;
+			}
+			memset(&items[n], 0, sizeof(items[n]));
+			items[n].in = jobs[i].in;
+			items[n].out = jobs[i].out;
+			idx[n++] = i;
+		}
+		if (n > 0)
+			hd_sign_files(g->cms, items, (size_t)n, workers,
+			    files_cb, &p);
+		batch_results(c, g, jobs, idx, items, n);
+	}
+	progress_end(&p);
+	free(items);
+}
+
 /* Every usable file, in order; stops at a signal. */
 static void
 sign_all(struct cli *c, struct signing *g, struct job *jobs)
@@ -306,6 +419,8 @@ sign_all(struct cli *c, struct signing *g, struct job *jobs)
 	struct hd_err err;
 	int i, rc;
 
+	if (g->ncms > 1)
+		sign_cms_batch(c, g, jobs);
 	for (i = 0; i < c->nargs && !cli_interrupted && !g->audit_broken;
 	    i++) {
 		if (jobs[i].state != JOB_TODO)

@@ -7,9 +7,9 @@
  * DER, written beside its target and renamed over it once complete.
  *
  * One hd_sign serves a batch: the key is looked up once, the certificate
- * checked once.  With opts.defer the outputs of a batch are fsynced
- * together by hd_sign_commit (measured: about half the time per small
- * file on this machine's disk, where fsync dominates).
+ * checked once.  With opts.defer the outputs of a batch are synced and
+ * put in place together by hd_sign_commit, and hd_sign_files signs many
+ * files on several sessions at once (cms_batch.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,26 +24,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
-#include "fileio.h"
+#include "cms_int.h"
 
 #define SIG_FLAGS (CMS_PARTIAL | CMS_DETACHED | CMS_BINARY | CMS_STREAM)
 #define CERTS_MAX (1024 * 1024)		/* no certificate chain is larger */
-
-struct hd_sign {
-	struct hd_session *s;
-	struct hd_key key;
-	struct hd_signer *signer;
-	X509 *cert;
-	STACK_OF(X509) *chain;		/* without the signer certificate */
-	const EVP_MD *md;
-	char md_name[8];
-	enum hd_sigmech mech;
-	struct hd_sign_opts opts;
-	unsigned char *buf;		/* HD_STREAM_CHUNK bytes */
-	struct hd_tmpfile *pending;	/* opts.defer: written, not synced */
-	size_t npending, cap;
-};
 
 static const struct {
 	const char *name, *alt;
@@ -218,6 +202,7 @@ hd_sign_open_x509(struct hd_session *s, const struct hd_key *k, X509 *cert,
 		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 	g->s = s;
 	g->key = *k;
+	pthread_mutex_init(&g->lock, NULL);
 	g->opts = opts != NULL ? *opts : none;
 	g->opts.md = NULL;	/* the caller's string need not outlive this */
 	g->cert = cert;
@@ -358,12 +343,12 @@ token_failed(struct hd_sign *g, const char *in, struct hd_err *err)
  * certificate's key before it is handed out. */
 static int
 cms_final(struct hd_sign *g, CMS_ContentInfo *cms, CMS_SignerInfo *si,
-    BIO *io, const char *in, struct hd_err *err)
+    BIO *io, const char *in, uint64_t *sign_ns, struct hd_err *err)
 {
 	uint64_t t0 = hd_now_ns();
 	int ok = CMS_dataFinal(cms, io);
 
-	g->s->sign_ns += hd_now_ns() - t0;
+	*sign_ns += hd_now_ns() - t0;
 	if (!ok)
 		return token_failed(g, in, err);
 	if (CMS_SignerInfo_verify(si) != 1) {
@@ -394,9 +379,9 @@ result_fill(CMS_SignerInfo *si, uint64_t size, size_t der_len,
 
 /* Stream the file into a new signature; its DER in *der. */
 static int
-sign_stream(struct hd_sign *g, struct hd_stream *f, hd_progress_fn progress,
-    void *arg, unsigned char **der, struct hd_sign_result *res,
-    struct hd_err *err)
+sign_stream(struct hd_sign *g, unsigned char *buf, struct hd_stream *f,
+    hd_progress_fn progress, void *arg, unsigned char **der,
+    struct hd_sign_result *res, uint64_t *sign_ns, struct hd_err *err)
 {
 	CMS_SignerInfo *si = NULL;
 	CMS_ContentInfo *cms = cms_new(g, &si);
@@ -409,9 +394,9 @@ sign_stream(struct hd_sign *g, struct hd_stream *f, hd_progress_fn progress,
 		hd_err_ossl(err);
 		goto out;
 	}
-	if (hd_stream_feed(f, io, g->buf, HD_STREAM_CHUNK, progress, arg,
+	if (hd_stream_feed(f, io, buf, HD_STREAM_CHUNK, progress, arg,
 	    "signed", err) == -1 || cms_final(g, cms, si, io, f->path,
-	    err) == -1)
+	    sign_ns, err) == -1)
 		goto out;
 	if ((len = i2d_CMS_ContentInfo(cms, der)) <= 0) {
 		hd_err_set(err, HD_E_INTERNAL, 0, "%s: DER encoding failed",
@@ -439,8 +424,9 @@ not_input(const struct hd_stream *f, const char *out, struct hd_err *err)
 	return 0;
 }
 
-static int
-pending_add(struct hd_sign *g, struct hd_tmpfile *t, struct hd_err *err)
+int
+hd_sign_pending_add(struct hd_sign *g, struct hd_tmpfile *t,
+    struct hd_err *err)
 {
 	struct hd_tmpfile *p;
 
@@ -458,17 +444,52 @@ pending_add(struct hd_sign *g, struct hd_tmpfile *t, struct hd_err *err)
 	return 0;
 }
 
-/* Write der to the temp file and put it in place (or on the batch). */
-static int
-output(struct hd_sign *g, struct hd_tmpfile *t, const unsigned char *der,
-    size_t len, struct hd_err *err)
+/*
+ * Sign in into the temp file t for its output: closed, fsynced unless
+ * the batch defers that, not yet in place.  buf (HD_STREAM_CHUNK bytes)
+ * is the caller's, so that several threads can sign with one g.  On
+ * failure t holds nothing.
+ */
+int
+hd_sign_one(struct hd_sign *g, unsigned char *buf, const char *in,
+    const char *out, hd_progress_fn progress, void *arg,
+    struct hd_sign_result *res, struct hd_tmpfile *t, uint64_t *sign_ns,
+    struct hd_err *err)
 {
-	if (hd_tmp_write(t, der, len, err) == -1 ||
-	    hd_tmp_close(t, !g->opts.defer, err) == -1)
+	struct hd_stream f;
+	unsigned char *der = NULL;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	hd_err_clear(err);
+	if (out == NULL && hd_sign_out_path(in, res->out, sizeof(res->out)))
+		return hd_err_set(err, HD_E_USAGE, 0, "%s: name too long", in);
+	if (out != NULL)
+		snprintf(res->out, sizeof(res->out), "%s", out);
+	if (hd_stream_open(&f, in, err) == -1)
 		return -1;
+	if (not_input(&f, res->out, err) == -1 ||
+	    hd_tmp_create(t, res->out, 0644, g->opts.replace, err) == -1)
+		goto out;
+	/* before anything is written to it: cms_batch.c says why */
 	if (g->opts.defer)
-		return pending_add(g, t, err);
-	return hd_tmp_place(t, 1, err);
+		hd_sign_note_fs(g, t);
+	if (sign_stream(g, buf, &f, progress, arg, &der, res, sign_ns,
+	    err) == 0 && hd_tmp_write(t, der, res->sig_len, err) == 0 &&
+	    hd_tmp_close(t, !g->opts.defer, err) == 0)
+		rc = 0;
+out:
+	if (rc == -1) {
+		hd_tmp_discard(t);
+		if (err->code == HD_E_CANCELLED)
+			hd_err_hint(err, "nothing was written; an existing "
+			    "signature is unchanged");
+	}
+	OPENSSL_free(der);
+	hd_stream_close(&f);
+	return rc;
 }
 
 /*
@@ -481,80 +502,14 @@ hd_sign_file(struct hd_sign *g, const char *in, const char *out,
     hd_progress_fn progress, void *arg, struct hd_sign_result *res,
     struct hd_err *err)
 {
-	struct hd_tmpfile t = { .fd = -1 };
-	struct hd_stream f;
-	unsigned char *der = NULL;
-	int rc = -1;
+	struct hd_tmpfile t;
 
-	memset(res, 0, sizeof(*res));
-	hd_err_clear(err);
-	if (out == NULL && hd_sign_out_path(in, res->out, sizeof(res->out)))
-		return hd_err_set(err, HD_E_USAGE, 0, "%s: name too long", in);
-	if (out != NULL)
-		snprintf(res->out, sizeof(res->out), "%s", out);
-	if (hd_stream_open(&f, in, err) == -1)
+	if (hd_sign_one(g, g->buf, in, out, progress, arg, res, &t,
+	    &g->s->sign_ns, err) == -1)
 		return -1;
-	if (not_input(&f, res->out, err) == -1 ||
-	    hd_tmp_create(&t, res->out, 0644, g->opts.replace, err) == -1)
-		goto out;
-	if (sign_stream(g, &f, progress, arg, &der, res, err) == 0 &&
-	    output(g, &t, der, res->sig_len, err) == 0)
-		rc = 0;
-out:
-	if (rc == -1) {
-		hd_tmp_discard(&t);
-		if (err->code == HD_E_CANCELLED)
-			hd_err_hint(err, "nothing was written; an existing "
-			    "signature is unchanged");
-	}
-	OPENSSL_free(der);
-	hd_stream_close(&f);
-	return rc;
-}
-
-/* Two paths name the same directory (as written: a batch's are alike). */
-static int
-same_dir(const char *a, const char *b)
-{
-	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
-	size_t la = sa ? (size_t)(sa - a) : 0, lb = sb ? (size_t)(sb - b) : 0;
-
-	return la == lb && strncmp(a, b, la) == 0;
-}
-
-/*
- * Batch (opts.defer): fsync every signature written since the last
- * commit, then rename them into place and fsync each directory once.  A
- * failure is reported for the first file it hit; the others are placed.
- */
-int
-hd_sign_commit(struct hd_sign *g, struct hd_err *err)
-{
-	struct hd_err e;
-	size_t i;
-	int rc = 0;
-
-	hd_err_clear(err);
-	for (i = 0; i < g->npending; i++)
-		if (hd_tmp_sync_later(&g->pending[i], &e) == -1 && rc == 0) {
-			*err = e;
-			rc = -1;
-		}
-	for (i = 0; i < g->npending; i++) {
-		struct hd_tmpfile *t = &g->pending[i];
-		const char *next = i + 1 < g->npending ?
-		    g->pending[i + 1].path : NULL;
-		int last = next == NULL || !same_dir(t->path, next);
-
-		if (t->tmp == NULL)
-			continue;	/* its sync failed */
-		if (hd_tmp_place(t, last, &e) == -1 && rc == 0) {
-			*err = e;
-			rc = -1;
-		}
-	}
-	g->npending = 0;
-	return rc;
+	if (!g->opts.defer)
+		return hd_tmp_place(&t, 1, err);
+	return hd_sign_pending_add(g, &t, err);
 }
 
 /* Close the batch; signatures not committed are removed. */
@@ -568,6 +523,8 @@ hd_sign_close(struct hd_sign *g)
 	for (i = 0; i < g->npending; i++)
 		hd_tmp_discard(&g->pending[i]);
 	free(g->pending);
+	hd_sign_close_fs(g);
+	pthread_mutex_destroy(&g->lock);
 	hd_signer_close(g->signer);	/* before the slots: libp11#534 */
 	X509_free(g->cert);
 	sk_X509_pop_free(g->chain, X509_free);

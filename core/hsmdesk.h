@@ -638,6 +638,29 @@ int hd_sign_file(struct hd_sign *g, const char *in, const char *out,
     struct hd_err *err);
 int hd_sign_commit(struct hd_sign *g, struct hd_err *err);
 void hd_sign_close(struct hd_sign *g);
+
+/*
+ * Many files at once (cms_batch.c): hd_sign_files signs items[0..n) with
+ * g on up to `workers` PKCS#11 sessions in parallel (hd_sign_workers says
+ * how many suit the token and the machine), each item's result in its
+ * own slot.  progress(arg, files_done, n) is called one call at a time,
+ * after each file and during long ones; non-zero stops the batch: files
+ * not finished are left HD_ITEM_TODO with nothing written.  With
+ * opts.defer the signed files wait for hd_sign_commit, in input order.
+ */
+enum hd_item_state { HD_ITEM_TODO, HD_ITEM_SIGNED, HD_ITEM_FAILED };
+
+struct hd_sign_item {
+	const char *in;
+	const char *out;		/* NULL: in.p7s */
+	enum hd_item_state state;
+	struct hd_err err;		/* HD_ITEM_FAILED: why */
+	struct hd_sign_result res;	/* HD_ITEM_SIGNED */
+};
+
+unsigned hd_sign_workers(struct hd_session *s);
+void hd_sign_files(struct hd_sign *g, struct hd_sign_item *items, size_t n,
+    unsigned workers, hd_progress_fn progress, void *arg);
 int hd_sign_out_path(const char *in, char *buf, size_t len);
 
 /* Verification: each check below, in this order; the first that fails is

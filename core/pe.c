@@ -431,6 +431,8 @@ file_size(struct hd_pe *pe, struct hd_err *err)
 		    "Authenticode cannot sign a file of 4 GiB or more",
 		    pe->path, (unsigned long long)st.st_size);
 	pe->size = (uint64_t)st.st_size;
+	pe->mtime = st.st_mtim;
+	pe->ctime = st.st_ctim;
 	return 0;
 }
 

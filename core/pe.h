@@ -10,6 +10,7 @@
 #define HD_PE_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -38,6 +39,7 @@ struct hd_pe {
 	int fd;
 	int own_fd;			/* hd_pe_close closes fd */
 	uint64_t size;			/* at open; < 4 GiB */
+	struct timespec mtime, ctime;	/* at open: a change shows here */
 	int pe32plus;			/* optional header magic 0x20b */
 	uint16_t machine;
 	uint32_t pe_off;		/* e_lfanew: "PE\0\0" */
@@ -92,7 +94,19 @@ int hd_pe_hash_chunk(const struct hd_pe *pe, EVP_MD_CTX *ctx,
 void hd_pe_patch(unsigned char *buf, uint64_t off, size_t len,
     uint64_t field, const unsigned char *val, size_t vlen);
 
-/* pe_write.c */
+/* pe_write.c: in one pass, hd_pe_write_body copies the file into the
+ * output and gives the digest of what it wrote, then hd_pe_write_finish
+ * adds the signature made of that digest and puts the file in place;
+ * hd_pe_write_free removes an output not finished. */
+struct hd_pe_writer;
+int hd_pe_write_begin(struct hd_pe_writer **w, const struct hd_pe *pe,
+    const EVP_MD *md, const char *out, int replace, hd_progress_fn progress,
+    void *arg, struct hd_err *err);
+int hd_pe_write_body(struct hd_pe_writer *w, struct hd_pe_digest *dg,
+    struct hd_err *err);
+int hd_pe_write_finish(struct hd_pe_writer *w, const unsigned char *der,
+    size_t len, struct hd_err *err);
+void hd_pe_write_free(struct hd_pe_writer *w);
 int hd_pe_write_signed(const struct hd_pe *pe, const unsigned char *der,
     size_t len, const struct hd_pe_digest *expect, const char *out,
     int replace, hd_progress_fn progress, void *arg, struct hd_err *err);

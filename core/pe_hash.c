@@ -1,6 +1,8 @@
 /*
  * The Authenticode digest and the PE checksum, streamed through a 64 KiB
- * buffer so a file of any size takes the same memory.
+ * buffer so a file of any size takes the same memory.  Signing computes
+ * both while it copies the file instead (pe_write.c), with the same
+ * hd_pe_hash_chunk and hd_pe_csum_update.
  *
  * The digest ("Windows Authenticode Portable Executable Signature
  * Format", Calculating the PE Image Hash) covers the file except the
@@ -161,6 +163,11 @@ fold(uint64_t s)
 	return s;
 }
 
+/*
+ * Whole 32-bit little-endian words may be added instead of pairs of
+ * 16-bit ones: 2^16 is 1 modulo 2^16 - 1, so the folded sum is the same
+ * (RFC 1071, 2(B)), and twice as few additions go by.
+ */
 void
 hd_pe_csum_update(struct hd_pe_csum *c, const void *data, size_t len)
 {
@@ -174,6 +181,9 @@ hd_pe_csum_update(struct hd_pe_csum *c, const void *data, size_t len)
 		c->len++;
 	}
 	c->len += len;
+	for (; len >= 4; p += 4, len -= 4)
+		s += (uint64_t)p[0] | (uint64_t)p[1] << 8 |
+		    (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
 	for (; len >= 2; p += 2, len -= 2)
 		s += (uint64_t)(p[0] | p[1] << 8);
 	if (len == 1)

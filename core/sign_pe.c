@@ -2,10 +2,10 @@
  * Authenticode signing of PE files with a key on the token, as signtool
  * sign does; the signature itself is made by authenticode.c.
  *
- * The file is hashed (hd_pe_digest), the signature made on the token and
- * checked with the certificate, then hd_pe_write_signed writes the file
- * through a temp file beside it, re-checking the digest while copying,
- * and renames it into place: until then the original is untouched.
+ * The file is copied into a temp file beside it, hashed on the way
+ * (hd_pe_write_body), the signature of that digest made on the token and
+ * checked with the certificate, then added to the copy, which is renamed
+ * into place (hd_pe_write_finish): until then the original is untouched.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +28,6 @@ struct signing {
 	struct hd_pe pe;
 	int pe_open;
 	char out[PATH_MAX];		/* where the signed file goes */
-	uint64_t unit;			/* progress: each pass counts as one */
 };
 
 /* ---- the file ------------------------------------------------------------ */
@@ -66,7 +65,6 @@ open_input(struct signing *g, const char *path, struct hd_sign_pe_result *res,
 		res->other_links = (unsigned long)st.st_nlink - 1;
 	snprintf(res->path, sizeof(res->path), "%s", g->out);
 	res->had_signature = g->pe.cert_size != 0;
-	g->unit = g->pe.size;
 	return 0;
 }
 
@@ -85,51 +83,37 @@ read_old(struct signing *g, struct hd_err *err)
 	return rc;
 }
 
-/* Digest and write passes share one bar: [0, unit) and [unit, 2 unit]. */
-static int
-pass_progress(struct signing *g, int pass, uint64_t done, uint64_t total)
-{
-	uint64_t at = total == 0 ? g->unit : done * g->unit / total;
-
-	return g->o->progress(g->o->arg, (uint64_t)pass * g->unit + at,
-	    2 * g->unit);
-}
-
-static int
-digest_progress(void *arg, uint64_t done, uint64_t total)
-{
-	return pass_progress(arg, 0, done, total);
-}
-
-static int
-write_progress(void *arg, uint64_t done, uint64_t total)
-{
-	return pass_progress(arg, 1, done, total);
-}
-
 /* ---- putting it together ------------------------------------------------ */
 
+/*
+ * One pass: the copy into the temp file computes the digest of what it
+ * wrote, the token signs that digest, and the signature completes the
+ * file (pe_write.c says why this is safe).  The token is opened first so
+ * that a key it refuses fails before the long copy.
+ */
 static int
 sign_file(struct signing *g, struct hd_sign_pe_result *res,
     struct hd_err *err)
 {
-	hd_progress_fn fn = g->o->progress;
-
 	struct hd_ac_sign *a = &g->ac;
+	struct hd_pe_writer *w = NULL;
+	int rc = -1;
 
 	a->path = g->pe.path;
 	if (g->o->append && g->pe.cert_size != 0 && read_old(g, err) == -1)
 		return -1;
-	if (hd_ac_open(a, err) == -1 ||
-	    hd_pe_digest(&g->pe, a->md, &a->dg, fn ? digest_progress : NULL,
-	    g, err) == -1 || hd_ac_make(a, err) == -1)
-		return -1;
-	if (hd_pe_write_signed(&g->pe, a->der, (size_t)a->len, &a->dg, g->out,
-	    g->o->out == NULL || g->o->replace, fn ? write_progress : NULL, g,
-	    err) == -1)
-		return -1;
-	hd_ac_result(a, res);
-	return 0;
+	if (hd_ac_open(a, err) == 0 &&
+	    hd_pe_write_begin(&w, &g->pe, a->md, g->out,
+	    g->o->out == NULL || g->o->replace, g->o->progress, g->o->arg,
+	    err) == 0 &&
+	    hd_pe_write_body(w, &a->dg, err) == 0 &&
+	    hd_ac_make(a, err) == 0 &&
+	    hd_pe_write_finish(w, a->der, (size_t)a->len, err) == 0) {
+		hd_ac_result(a, res);
+		rc = 0;
+	}
+	hd_pe_write_free(w);
+	return rc;
 }
 
 /*

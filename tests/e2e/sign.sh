@@ -353,6 +353,27 @@ t_cms_interrupt() {
 	sign_signalled TERM
 	expect_status 143
 	check "SIGTERM: no .p7s, exit 143"
+
+	# a batch (signed on several sessions at once): small files done
+	# before the signal are not saved either, and the summary says so
+	printf 'one\n' >small1.txt
+	printf 'two\n' >small2.txt
+	timeout --preserve-status -s INT 2 "$HD_BIN" sign --sha1 "$THUMB" \
+	    --pin env:UP small1.txt huge.bin small2.txt </dev/null \
+	    >out.txt 2>err.txt
+	HD_STATUS=$?
+	HD_ERR=$(<err.txt)
+	HD_OUT=$(<out.txt)
+	HD_CMD="hsmdesk sign ... small1.txt huge.bin small2.txt (SIGINT at 2 s)"
+	! grep -Eq 'Sanitizer|runtime error:' err.txt ||
+	    fail "sanitizer report on stderr"
+	expect_status 130
+	expect_stderr_match 'sign interrupted'
+	expect_stdout_match '^FAILED +cms +small1.txt: not written: interrupted'
+	expect_stdout_match '^FAILED +cms +huge.bin: not signed: interrupted'
+	[[ -z $(compgen -G '*.p7s*') ]] ||
+	    fail "output or temporary file left: $(ls -a)"
+	check "Ctrl-C during a batch of three: no .p7s at all, exit 130"
 }
 
 # ---- Authenticode -----------------------------------------------------------------

@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "cms_int.h"
 #include "internal.h"
 #include "testca.h"
 #include "testlib.h"
@@ -449,6 +450,108 @@ test_batch_defer_places_on_commit(void **state)
 	assert_int_equal(tc_count_prefix(fx.dir, "uncommitted.dll.p7s"), 0);
 }
 
+/* Stops the batch after `after` files (0: never). */
+struct files_stop {
+	size_t after;
+	int calls;
+};
+
+static int
+files_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct files_stop *f = arg;
+
+	assert_true(done <= total);
+	f->calls++;
+	return f->after != 0 && done >= f->after;
+}
+
+/*
+ * Many files on three sessions at once: each result in its own slot
+ * (a missing file among them fails alone), nothing in place before the
+ * commit, which syncs the file system (syncfs: this kernel reports its
+ * errors) rather than each file; then every signature verifies.
+ */
+static void
+test_batch_parallel_results_in_order(void **state)
+{
+	struct hd_sign_opts o = { .defer = 1, .md = "sha256" };
+	struct hd_sign *sg = open_signer(&fx.rsa, &o);
+	struct hd_sign_item items[31];
+	char names[31][64], sig[1100];
+	struct files_stop fs = { 0 };
+	struct hd_err err;
+	size_t i;
+
+	(void)state;
+	memset(items, 0, sizeof(items));
+	for (i = 0; i < 31; i++) {
+		snprintf(names[i], sizeof(names[i]), "par%02zu.dll", i);
+		if (i != 17)
+			make_file(fpath(names[i]), 300 + 91 * i, 300 + i);
+		items[i].in = strdup(fpath(names[i]));
+	}
+	hd_sign_files(sg, items, 31, 3, files_progress, &fs);
+	assert_true(fs.calls >= 31);
+	for (i = 0; i < 31; i++) {
+		if (i == 17) {
+			assert_int_equal(items[i].state, HD_ITEM_FAILED);
+			assert_int_equal(items[i].err.code, HD_E_INPUT);
+			assert_non_null(strstr(items[i].err.msg, names[i]));
+			continue;
+		}
+		assert_int_equal(items[i].state, HD_ITEM_SIGNED);
+		snprintf(sig, sizeof(sig), "%s.p7s", items[i].in);
+		assert_string_equal(items[i].res.out, sig);
+		assert_false(tc_exists(sig));
+	}
+	assert_true(sg->nsync > 0);
+	assert_int_equal(hd_sign_commit(sg, &err), 0);
+	for (i = 0; i < 31; i++) {
+		snprintf(sig, sizeof(sig), "%s.p7s", items[i].in);
+		if (i != 17)
+			assert_verifies(items[i].in, sig, fx.ca, NULL);
+		assert_int_equal(tc_count_prefix(fx.dir, names[i]),
+		    i == 17 ? 0 : 2);	/* the file and its .p7s */
+		free((char *)items[i].in);
+	}
+	hd_sign_close(sg);
+}
+
+/* Stopped by its progress callback: files not finished are left to do
+ * and nothing of them is written, on commit or close. */
+static void
+test_batch_parallel_stop_leaves_nothing(void **state)
+{
+	struct hd_sign_opts o = { .defer = 1 };
+	struct hd_sign *sg = open_signer(&fx.ec, &o);
+	struct hd_sign_item items[40];
+	char names[40][64];
+	struct files_stop fs = { .after = 5 };
+	size_t i, signed_ = 0, todo = 0;
+
+	(void)state;
+	memset(items, 0, sizeof(items));
+	for (i = 0; i < 40; i++) {
+		snprintf(names[i], sizeof(names[i]), "stop%02zu.dll", i);
+		make_file(fpath(names[i]), 2000, 400 + i);
+		items[i].in = strdup(fpath(names[i]));
+	}
+	hd_sign_files(sg, items, 40, 2, files_progress, &fs);
+	for (i = 0; i < 40; i++) {
+		assert_int_not_equal(items[i].state, HD_ITEM_FAILED);
+		signed_ += items[i].state == HD_ITEM_SIGNED;
+		todo += items[i].state == HD_ITEM_TODO;
+	}
+	assert_true(signed_ >= 5 && signed_ < 40);
+	assert_int_equal(signed_ + todo, 40);
+	hd_sign_close(sg);	/* no commit: the signed ones go too */
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(tc_count_prefix(fx.dir, names[i]), 1);
+		free((char *)items[i].in);
+	}
+}
+
 /* Ctrl-C in the middle: no output, no temp file, the old one unchanged. */
 static void
 test_cancel_leaves_nothing(void **state)
@@ -815,6 +918,8 @@ main(void)
 		cmocka_unit_test(test_certificate_of_another_key_refused),
 		cmocka_unit_test(test_expired_or_wrong_usage_certificate_refused),
 		cmocka_unit_test(test_chain_is_included),
+		cmocka_unit_test(test_batch_parallel_results_in_order),
+		cmocka_unit_test(test_batch_parallel_stop_leaves_nothing),
 		cmocka_unit_test(test_not_logged_in_refused),
 		cmocka_unit_test(test_file_over_4gib),
 	};

@@ -469,10 +469,11 @@ test_sign_pe_cancelled_leaves_the_file_unchanged(void **state)
 	fails_unchanged(&TS.rsa, NULL, TP.tail, &o, HD_E_CANCELLED,
 	    "cancelled");
 	assert_true(c.calls >= 1);
-	/* after the token signed, while writing the signed file */
+	/* after the token signed, at the bar's last step: the file is
+	 * copied (st_size, padded to 8) and the signature added */
 	assert_int_equal(stat(TP.tail, &st), 0);
 	memset(&c, 0, sizeof(c));
-	c.after = (uint64_t)st.st_size + 65536;
+	c.after = ((uint64_t)st.st_size + 7) / 8 * 8;
 	fails_unchanged(&TS.rsa, NULL, TP.tail, &o, HD_E_CANCELLED,
 	    "cancelled; nothing was written");
 	assert_true(c.last_done > (uint64_t)st.st_size);
@@ -485,6 +486,78 @@ test_sign_pe_cancelled_leaves_the_file_unchanged(void **state)
 	assert_true(c.calls > 2);
 	assert_true(c.last_total > 0);
 	assert_int_equal(c.last_done, c.last_total);
+}
+
+/* A writer that changes the file while it is being copied. */
+struct meddle {
+	const char *path;
+	off_t off;		/* where to write; -1: append a byte */
+	int done;
+};
+
+static int
+meddle_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct meddle *m = arg;
+	unsigned char b = 0x5a;
+	FILE *f;
+
+	(void)total;
+	if (m->done || done == 0)
+		return 0;
+	m->done = 1;
+	assert_non_null(f = fopen(m->path, m->off < 0 ? "ab" : "r+b"));
+	if (m->off >= 0)
+		assert_int_equal(fseeko(f, m->off, SEEK_SET), 0);
+	assert_int_equal(fwrite(&b, 1, 1, f), 1);
+	assert_int_equal(fclose(f), 0);
+	return 0;
+}
+
+/* Changed while signed: refused, the file left as the other writer made
+ * it, no signature added, no temp file left. */
+static void
+changed_while_signing(off_t off)
+{
+	const char *dir = tl_pe_path("meddle-dir");
+	struct hd_sign_pe_opts o = opts("sha256");
+	char f[800], want[900];
+	struct hd_err err;
+	struct meddle m;
+	unsigned char *b;
+	size_t n, n2;
+
+	tl_rmrf(dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(f, sizeof(f), "%s/victim.exe", dir);
+	b = tl_slurp(TP.exe64, &n, 0);
+	tl_spit(f, b, n);
+	memset(&m, 0, sizeof(m));
+	m.path = f;
+	m.off = off;
+	o.progress = meddle_progress;
+	o.arg = &m;
+	assert_int_equal(sign_fails(&TS.rsa, NULL, f, &o, &err), -1);
+	assert_true(m.done);
+	assert_int_equal(err.code, HD_E_INPUT);
+	snprintf(want, sizeof(want), "%s: changed while being signed", f);
+	if (strncmp(err.msg, want, strlen(want)) != 0)
+		fail_msg("expected '%s' in '%s'", want, err.msg);
+	free(b);
+	b = tl_slurp(f, &n2, 0);
+	assert_int_equal(n2, off < 0 ? n + 1 : n);
+	assert_int_equal(b[off < 0 ? n : (size_t)off], 0x5a);
+	free(b);
+	assert_int_equal(tl_count_entries(dir), 1);
+}
+
+static void
+test_sign_pe_refuses_a_file_changed_while_signing(void **state)
+{
+	(void)state;
+	TL_NEED_SIGN();
+	changed_while_signing(0x40);	/* copied already: its times */
+	changed_while_signing(-1);	/* grown: its size */
 }
 
 static void
@@ -609,6 +682,7 @@ main(void)
 		T(test_sign_pe_reports_other_hard_links),
 		T(test_sign_pe_writes_a_signed_copy),
 		T(test_sign_pe_cancelled_leaves_the_file_unchanged),
+		T(test_sign_pe_refuses_a_file_changed_while_signing),
 		T(test_sign_pe_refuses_a_certificate_of_another_key),
 		T(test_sign_pe_refuses_a_certificate_not_for_code_signing),
 		T(test_sign_pe_append_refuses_a_broken_signature),

@@ -35,6 +35,10 @@ struct signer {
 struct dual {
 	struct hd_session *tok[2];	/* the default token, module2/token2 */
 	struct signer sg[2];
+	struct hd_audit *audit;		/* NULL with --no-audit */
+	struct hd_audit_entry ae[2];	/* the current file's, per signer */
+	int recorded;			/* records written: checkpoint them */
+	int broken;			/* a record could not be written */
 };
 
 static int
@@ -166,7 +170,7 @@ chain_cat(const struct signer *g, size_t *len)
 
 static int
 cms_one(struct cli *c, struct signer *g, const char *in, const char *out,
-    struct hd_err *err)
+    struct hd_audit_entry *ae, struct hd_err *err)
 {
 	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1 };
 	struct hd_sign_result res;
@@ -187,6 +191,13 @@ cms_one(struct cli *c, struct signer *g, const char *in, const char *out,
 	rc = hd_sign_file(h, in, out, progress_cb, &p, &res, err);
 	progress_end(&p);
 	hd_sign_close(h);
+	if (rc == 0) {
+		if (ae->sha256[0] == '\0')
+			snprintf(ae->sha256, sizeof(ae->sha256), "%s",
+			    res.digest);
+		ae->size = res.size;
+		snprintf(ae->out, sizeof(ae->out), "%s", res.out);
+	}
 	return rc;
 }
 
@@ -201,8 +212,9 @@ sign_cms2(struct cli *c, struct dual *d, const char *in, char *done,
 		return hd_err_set(err, HD_E_INPUT, 0, "%s: name too long", in);
 	snprintf(out2, sizeof(out2), "%s.%.*s.p7s", in, PREFIX_LEN,
 	    d->sg[1].cert.sha1);
-	if (cms_one(c, &d->sg[0], in, out1, err) == -1 ||
-	    cms_one(c, &d->sg[1], in, out2, err) == -1)
+	if (cms_one(c, &d->sg[0], in, out1, &d->ae[0], err) == -1)
+		return -1;
+	if (cms_one(c, &d->sg[1], in, out2, &d->ae[1], err) == -1)
 		return -1;
 	snprintf(done, len, "%s (%.8s), %s (%.8s)", out1, d->sg[0].cert.sha1,
 	    out2, d->sg[1].cert.sha1);
@@ -268,9 +280,93 @@ sign_pe2(struct cli *c, struct dual *d, const char *in, char *done,
 		return hd_err_set(err, HD_E_IO, 0, "%s: cannot be replaced",
 		    target);
 	}
+	snprintf(d->ae[0].out, sizeof(d->ae[0].out), "%s", target);
+	snprintf(d->ae[1].out, sizeof(d->ae[1].out), "%s", target);
 	snprintf(done, len, "%s (%u signatures: %.8s, nested %.8s)", target,
 	    res.nsigs, d->sg[0].cert.sha1, d->sg[1].cert.sha1);
 	return 0;
+}
+
+/* The file's two records, before it is signed (pe: its SHA-256 now, as
+ * it is signed in place). */
+static int
+record_start(struct cli *c, struct dual *d, const char *in, int pe,
+    struct hd_err *err)
+{
+	const char *type = !pe ? "cms" : hd_ps1_name(in) ?
+	    "authenticode-ps1" : "authenticode-pe";
+	int k, hash = pe || (c->fd != NULL && strcmp(c->fd, "sha256") != 0);
+
+	for (k = 0; k < 2; k++) {
+		if (sign_audit_start(d->audit, &d->ae[k], type, in, hash,
+		    err) == -1)
+			return -1;
+		sign_audit_md(&d->ae[k], c->fd ? c->fd : "sha256");
+		hash = 0;
+		if (k == 1)
+			snprintf(d->ae[1].sha256, sizeof(d->ae[1].sha256),
+			    "%s", d->ae[0].sha256);
+	}
+	return 0;
+}
+
+/*
+ * Each signer's record of the file, written before the next file is
+ * signed (an output exists once its ae.out is set).  If they cannot be
+ * written, the detached signatures are removed; an Authenticode file
+ * cannot be unsigned and is named (docs/AUDIT.md).
+ */
+static int
+record_done(struct dual *d, int pe, const struct hd_err *why,
+    struct hd_err *err)
+{
+	int k;
+
+	if (d->audit == NULL)
+		return 0;
+	for (k = 0; k < 2; k++) {
+		sign_audit_result(&d->ae[k], d->ae[k].out[0] ? NULL :
+		    why->code != HD_OK ? why->msg : "not signed");
+		if (hd_audit_signer(d->audit, d->sg[k].s, &d->sg[k].key,
+		    d->sg[k].cert.der, d->sg[k].cert.der_len, d->sg[k].chain,
+		    d->sg[k].nchain, err) == -1 ||
+		    hd_audit_add(d->audit, &d->ae[k], err) == -1)
+			break;
+	}
+	if (k == 2 && sign_audit_flush(d->audit, 0, err) == 0) {
+		d->recorded = 1;
+		return 0;
+	}
+	hd_audit_drop(d->audit);
+	d->broken = 1;
+	for (k = 0; k < 2; k++)
+		if (!pe && d->ae[k].out[0] != '\0')
+			unlink(d->ae[k].out);
+	hd_err_set(err, HD_E_IO, 0, "%s: %s; the batch stopped here", pe ?
+	    "signed in place, but NOT recorded in the audit log" :
+	    "signatures removed: they could not be recorded in the audit "
+	    "log", err->msg);
+	return -1;
+}
+
+/* The end of the batch: a checkpoint signed by each signer's key, so that
+ * each token keeps a witness. */
+static void
+record_checkpoints(struct dual *d)
+{
+	struct hd_err err;
+	int k;
+
+	if (d->audit == NULL || !d->recorded || d->broken)
+		return;
+	for (k = 1; k >= 0; k--) {
+		hd_err_clear(&err);
+		if (hd_audit_signer(d->audit, d->sg[k].s, &d->sg[k].key,
+		    d->sg[k].cert.der, d->sg[k].cert.der_len, d->sg[k].chain,
+		    d->sg[k].nchain, &err) == -1 ||
+		    sign_audit_flush(d->audit, 1, &err) == -1)
+			cli_fail(&err);
+	}
 }
 
 /* Every file; the exit status as sign's. */
@@ -278,7 +374,7 @@ static int
 sign_files(struct cli *c, struct dual *d)
 {
 	enum hd_file_type ft;
-	struct hd_err err;
+	struct hd_err err, err2;
 	char done[9000];
 	int i, pe, rc = 0, r;
 
@@ -286,6 +382,8 @@ sign_files(struct cli *c, struct dual *d)
 		const char *in = c->args[i];
 
 		hd_err_clear(&err);
+		hd_err_clear(&err2);
+		memset(d->ae, 0, sizeof(d->ae));
 		r = hd_file_type(in, &ft, &err);
 		pe = r == 0 && (c->type == NULL || strcmp(c->type, "cms")) &&
 		    (ft == HD_FILE_PE || hd_ps1_name(in));
@@ -293,9 +391,16 @@ sign_files(struct cli *c, struct dual *d)
 		    !pe)
 			r = hd_err_set(&err, HD_E_INPUT, 0, "%s: neither a PE "
 			    "file nor a PowerShell script", in);
-		if (r == 0)
+		if (r == 0 && (r = record_start(c, d, in, pe, &err)) == 0) {
 			r = pe ? sign_pe2(c, d, in, done, sizeof(done), &err) :
 			    sign_cms2(c, d, in, done, sizeof(done), &err);
+			if (record_done(d, pe, &err, &err2) == -1) {
+				cli_fail(&err2);
+				printf("FAILED  %-12s %s: %s\n", pe ?
+				    "authenticode" : "cms", in, err2.msg);
+				return 1;
+			}
+		}
 		if (r == 0) {
 			printf("OK      %-12s %s -> %s\n", pe ? "authenticode" :
 			    "cms", in, done);
@@ -331,15 +436,18 @@ sign_dual(struct cli *c)
 	char n0[41], n1[41];
 	int i, rc;
 
+	memset(&d, 0, sizeof(d));
 	if ((rc = check_dual(c)) != 0)
 		return rc;
 	hd_err_clear(&err);
-	memset(&d, 0, sizeof(d));
 	d.sg[0].want = c->sha1;
 	d.sg[1].want = c->sha1b;
 	if (hd_thumb_normalize(c->sha1, 40, n0, sizeof(n0), &err) == -1 ||
 	    hd_thumb_normalize(c->sha1b, 40, n1, sizeof(n1), &err) == -1)
 		return cli_fail(&err);
+	/* the log is checked before any PIN is asked, as sign's */
+	if ((rc = sign_audit_open(c, &d.audit)) != 0)
+		return rc;
 	cli_catch_signals(1);
 	rc = open_all(c, &d, &err) == -1 || locate(&d, &d.sg[0], &err) == -1 ||
 	    locate(&d, &d.sg[1], &err) == -1 || login_all(c, &d, &err) == -1 ||
@@ -348,13 +456,18 @@ sign_dual(struct cli *c)
 	if (rc == 0 && strcmp(d.sg[0].cert.sha1, d.sg[1].cert.sha1) == 0)
 		rc = hd_err_set(&err, HD_E_USAGE, 0, "sign: both --sha1 name "
 		    "certificate %s", d.sg[0].cert.sha1);
-	rc = rc == -1 ? cli_fail(&err) : sign_files(c, &d);
+	if (rc == 0) {
+		rc = sign_files(c, &d);
+		record_checkpoints(&d);
+	} else
+		rc = cli_fail(&err);
 	for (i = 1; i >= 0; i--) {
 		hd_ders_free(d.sg[i].chain, d.sg[i].nchain);
 		hd_cert_free(&d.sg[i].cert);
 		if (d.tok[i] != NULL)
 			hd_logout(d.tok[i], &err);
 	}
+	hd_audit_close(d.audit);
 	hd_close(d.tok[1]);
 	hd_close(d.tok[0]);
 	cli_catch_signals(0);

@@ -249,6 +249,24 @@ t_full() {
 	    fail "notes.txt.p7s verifies against CA B: not the old signer"
 	check "dual CMS: FILE.p7s for the old chain, FILE.<sha1>.p7s for the new"
 
+	# one audit record per signer, each naming its own output, then a
+	# checkpoint by each signer's key
+	local log=$XDG_STATE_HOME/hsmdesk/audit.log rec
+	for k in "$ec_old:notes.txt.p7s" \
+	    "$ec_new:notes.txt.${ec_new:0:8}.p7s"; do
+		rec=$(grep -F "\"cert_sha1\":\"${k%%:*}\"" "$log" |
+		    grep -F '"kind":"sign"' | grep -F "/${k#*:}\"") ||
+		    fail "no audit record by ${k%%:*} for ${k#*:}"
+		grep -Fq '"result":"ok"' <<<"$rec" ||
+		    fail "the record is not ok: $rec"
+	done
+	[[ $(grep -c '"kind":"checkpoint"' "$log") -ge 2 ]] ||
+	    fail "not a checkpoint per signer: $(cat "$log")"
+	cat caA/root.pem caB/root.pem >roots.pem
+	run_hsmdesk audit verify --CAfile roots.pem
+	expect_status 0
+	check "dual CMS: each signature recorded in the audit log, which verifies"
+
 	t_dual_pe "$rsa_old" "$rsa_new"
 }
 

@@ -135,6 +135,11 @@ int cmd_export_cert(struct cli *c);
 int cmd_sign(struct cli *c);
 int cmd_verify(struct cli *c);
 
+/* cmd_probe.c */
+int cmd_probe(struct cli *c);
+int cmd_modules(struct cli *c);
+void cli_first_use(struct cli *c);
+
 /* the TUI (tui/) */
 int tui_run(struct cli *c);
 

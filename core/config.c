@@ -23,6 +23,9 @@ static const struct cfg_key {
 	{ "token", CFG_STRING, offsetof(struct hd_config, token) },
 	{ "idle_logout", CFG_SECONDS, offsetof(struct hd_config, idle_logout) },
 	{ "cert_store", CFG_STORE, offsetof(struct hd_config, cert_store) },
+	{ "vendor", CFG_STRING, offsetof(struct hd_config, vendor) },
+	{ "p11kit_server", CFG_STRING,
+	  offsetof(struct hd_config, p11kit_server) },
 };
 
 /* cert_store: values in enum hd_cert_store's order. */
@@ -198,5 +201,7 @@ hd_config_free(struct hd_config *cfg)
 {
 	free(cfg->module);
 	free(cfg->token);
-	cfg->module = cfg->token = NULL;
+	free(cfg->vendor);
+	free(cfg->p11kit_server);
+	cfg->module = cfg->token = cfg->vendor = cfg->p11kit_server = NULL;
 }

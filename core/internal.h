@@ -33,6 +33,10 @@ struct hd_session {
 	/* Time inside the token's key generation and signing calls, so a
 	 * benchmark can tell the token's time from hsmdesk's own. */
 	uint64_t gen_ns, sign_ns;
+
+	/* config.yaml vendor: "cloudhsm" forces that vendor's quirks on a
+	 * token that does not say what it is; "" = judge by its info */
+	char vendor[16];
 };
 
 /* module.c: CLOCK_MONOTONIC in nanoseconds */
@@ -45,6 +49,13 @@ void hd_fill_info(struct hd_token_info *ti, CK_SLOT_ID slot,
 int hd_slot_info(struct hd_session *s, CK_SLOT_ID slot,
     struct hd_token_info *ti, struct hd_err *err);
 const char *hd_token_name(const struct hd_session *s);
+
+/* vendor.c: what the token does not report but the vendor is known for */
+void hd_vendor_fix_info(struct hd_session *s, struct hd_token_info *ti,
+    const CK_INFO *lib);
+
+/* probe_words.c: the probe's findings as plain-word lines */
+void hd_probe_words(struct hd_session *s, struct hd_probe *p);
 
 /* login.c */
 int hd_session_open(struct hd_session *s, struct hd_err *err);

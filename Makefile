@@ -70,7 +70,7 @@ $(BUILD)/hsmdesk: $(BUILD)/cli/main.o $(BUILD)/libhsmdesk-app.a \
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The fault-injecting test module (tests/fakep11/README.md).
-$(BUILD)/fakep11.so: tests/fakep11/fakep11.c
+$(BUILD)/fakep11.so: tests/fakep11/fakep11.c tests/fakep11/vendor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) -fPIC -shared $(shell pkg-config --cflags p11-kit-1) \
 		-o $@ $< -ldl

@@ -42,6 +42,8 @@ enum {
 	OPT_EXPIRING = 1 << 27,
 	OPT_CHAIN = 1 << 28,
 	OPT_P7B = 1 << 29,
+	/* every bit is taken: request's own options share --profile's */
+	OPT_ATTEST = OPT_PROFILE,
 };
 
 #define CLI_MAX_SAN 16
@@ -61,6 +63,7 @@ struct cli {
 	int chain, p7b;
 	const char *fd, *type, *desc, *url, *tr, *td, *cafile, *sig;
 	int pss, append;
+	int attest;		/* request --attest */
 	int json, quiet, verbose, version, help;
 	int used;		/* OPT_* bits given on the command line */
 	int stdin_taken;	/* "-" may be used by one PIN option only */
@@ -134,6 +137,16 @@ int cmd_export_cert(struct cli *c);
 /* cmd_sign.c, cmd_verify.c */
 int cmd_sign(struct cli *c);
 int cmd_verify(struct cli *c);
+
+/* req_attest.c: request --attest */
+struct hd_attest;
+int req_attest_check(struct cli *c, struct hd_err *err);
+int req_attest_get(struct cli *c, const struct hd_key *k, struct hd_attest *a,
+    struct hd_err *err);
+int req_attest_save(struct cli *c, const struct hd_attest *a, char **rec,
+    struct hd_err *err);
+void req_attest_undo(struct cli *c);
+void req_attest_print(const struct cli *c, const struct hd_attest *a);
 
 /* cmd_probe.c */
 int cmd_probe(struct cli *c);

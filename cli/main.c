@@ -29,7 +29,8 @@ static const struct verb verbs[] = {
 	  cmd_profile, OPT_JSON, 2 },
 	{ "request", "request --profile NAME|--inf FILE.inf [--subject DN] "
 	  "[--san NAME]... [--label L] [--key L|--id HEX] "
-	  "[--allow-exportable] --out FILE [--der] [--force] [--pin SRC]",
+	  "[--allow-exportable] [--attest] --out FILE [--der] [--force] "
+	  "[--pin SRC]",
 	  cmd_request, OPT_PROFILE | OPT_INF | OPT_SUBJECT |
 	  OPT_SAN | OPT_LABEL | OPT_KEY | OPT_ID | OPT_ALLOW_EXPORTABLE |
 	  OPT_OUT | OPT_DER | OPT_FORCE | OPT_PIN, 0 },

@@ -59,6 +59,7 @@ static const struct optdef {
 	{ "td", 1, OPT_TR, K_STR, offsetof(struct cli, td), 0 },
 	{ "CAfile", 1, OPT_CAFILE, K_STR, offsetof(struct cli, cafile), 0 },
 	{ "sig", 1, OPT_SIG, K_STR, offsetof(struct cli, sig), 0 },
+	{ "attest", 0, OPT_ATTEST, K_FLAG, offsetof(struct cli, attest), 0 },
 	{ "quiet", 0, 0, K_FLAG, offsetof(struct cli, quiet), 'q' },
 	{ "verbose", 0, 0, K_FLAG, offsetof(struct cli, verbose), 'v' },
 	{ "version", 0, 0, K_FLAG, offsetof(struct cli, version), 0 },

@@ -27,6 +27,9 @@ static const struct {
 	const char *why;
 	const char *hint;
 } none[] = {
+	{ "cloudhsm", "AWS CloudHSM offers no per-key attestation through "
+	  "PKCS#11", "make the request without --attest; ask the CA what "
+	  "evidence it accepts for CloudHSM" },
 	{ "softhsm", "SoftHSM2 keeps keys in files on this computer: it has "
 	  "no key attestation", "a CA that requires attestation needs a "
 	  "hardware token (README: Key attestation)" },
@@ -42,9 +45,6 @@ static const struct {
 	  "confirmation) through their own tools, not as a PKCS#11 object",
 	  "make the request without --attest, then run 'cmu getpkc' and send "
 	  "its output with the CSR" },
-	{ "cloudhsm", "AWS CloudHSM offers no per-key attestation through "
-	  "PKCS#11", "make the request without --attest; ask the CA what "
-	  "evidence it accepts for CloudHSM" },
 };
 
 static int

@@ -57,6 +57,13 @@ void hd_vendor_fix_info(struct hd_session *s, struct hd_token_info *ti,
 /* probe_words.c: the probe's findings as plain-word lines */
 void hd_probe_words(struct hd_session *s, struct hd_probe *p);
 
+/* err_vendor.c */
+const char *hd_ckr_vendor_name(unsigned long ckr, char *buf, size_t len);
+int hd_ckr_vendor(unsigned long ckr, char *words, size_t wlen, char *hint,
+    size_t hlen, enum hd_code *code);
+void hd_vendor_hint(struct hd_session *s, struct hd_err *err,
+    unsigned long rv);
+
 /* login.c */
 int hd_session_open(struct hd_session *s, struct hd_err *err);
 void hd_session_close(struct hd_session *s);

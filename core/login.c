@@ -117,6 +117,7 @@ hd_login(struct hd_session *s, struct hd_pin *pin, struct hd_err *err)
 		goto out;
 	}
 	hd_err_ckr(err, rv, "login", obj);
+	hd_vendor_hint(s, err, rv);
 	if (hd_slot_info(s, s->slot, &ti, &(struct hd_err){0}) == 0)
 		login_hint(err, &ti);
 	hd_session_close(s);

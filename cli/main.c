@@ -223,9 +223,12 @@ main(int argc, char *argv[])
 		return cli_usage_error("options like --json, --pin or --out "
 		    "belong to a command; the terminal UI takes --module and "
 		    "--token only");
-	if (hd_config_load(&c.cfg, NULL, &err) == -1 ||
-	    resolve_module(&c, c.module_opt, &err) == -1)
+	if (hd_config_load(&c.cfg, NULL, &err) == -1)
 		return cli_fail(&err);
+	if (resolve_module(&c, c.module_opt, &err) == -1) {
+		hd_config_free(&c.cfg);
+		return cli_fail(&err);
+	}
 	rc = v != NULL ? v->run(&c) : tui_run(&c);
 	if (rc == 0)
 		cli_first_use(&c);

@@ -105,6 +105,7 @@ struct hd_signer *hd_signer_open(struct hd_session *s, const struct hd_key *k,
 struct evp_pkey_st *hd_signer_pkey(struct hd_signer *g);
 void hd_signer_close(struct hd_signer *g);
 void hd_signer_release(struct hd_session *s);
+int hd_signer_rw(struct hd_session *s, struct hd_err *err);
 
 /* sign_mech.c: the token mechanism behind a signature */
 enum hd_sigmech {

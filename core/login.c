@@ -99,7 +99,8 @@ hd_login(struct hd_session *s, struct hd_pin *pin, struct hd_err *err)
 		rc = 0;
 		goto out;
 	}
-	if (hd_session_open(s, err) == -1)
+	if ((ti.cloudhsm && hd_signer_rw(s, err) == -1) ||
+	    hd_session_open(s, err) == -1)
 		goto out;
 	rv = s->fl->C_Login(s->sh, CKU_USER, (CK_UTF8CHAR_PTR)hd_pin_buf(pin),
 	    (CK_ULONG)hd_pin_len(pin));

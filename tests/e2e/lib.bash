@@ -331,6 +331,7 @@ t_setup() {
 	export HOME=$T_DIR/home
 	export XDG_CONFIG_HOME=$T_DIR/home/.config
 	export XDG_DATA_HOME=$T_DIR/home/.local/share
+	export XDG_STATE_HOME=$T_DIR/home/.local/state
 	unset HSMDESK_MODULE HSMDESK_FAKEP11_FAULT HSMDESK_FAKEP11_MODULE NO_COLOR
 	cd "$T_DIR" || return 1
 }

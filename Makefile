@@ -14,7 +14,7 @@ DEB_PKGS = gcc make libc6-dev pkg-config openssl libssl-dev libncurses-dev \
 	libyaml-dev libcmocka-dev libp11-dev libp11-kit-dev p11-kit \
 	libengine-pkcs11-openssl softhsm2 opensc tmux osslsigncode \
 	gcc-mingw-w64-x86-64-win32 gcc-mingw-w64-i686-win32 clang \
-	libclang-rt-14-dev valgrind procps time
+	libclang-rt-14-dev valgrind procps time p11-kit-modules
 
 # snprintf truncation is the intended bound on every message buffer here
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \

@@ -53,6 +53,7 @@ const char *hd_token_name(const struct hd_session *s);
 /* vendor.c: what the token does not report but the vendor is known for */
 void hd_vendor_fix_info(struct hd_session *s, struct hd_token_info *ti,
     const CK_INFO *lib);
+int hd_module_per_caller(const struct hd_session *s);
 
 /* probe_words.c: the probe's findings as plain-word lines */
 void hd_probe_words(struct hd_session *s, struct hd_probe *p);
@@ -106,6 +107,8 @@ struct evp_pkey_st *hd_signer_pkey(struct hd_signer *g);
 void hd_signer_close(struct hd_signer *g);
 void hd_signer_release(struct hd_session *s);
 int hd_signer_rw(struct hd_session *s, struct hd_err *err);
+int hd_signer_login(struct hd_session *s, const char *pin,
+    struct hd_err *err);
 
 /* sign_mech.c: the token mechanism behind a signature */
 enum hd_sigmech {

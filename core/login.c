@@ -104,6 +104,13 @@ hd_login(struct hd_session *s, struct hd_pin *pin, struct hd_err *err)
 		goto out;
 	rv = s->fl->C_Login(s->sh, CKU_USER, (CK_UTF8CHAR_PTR)hd_pin_buf(pin),
 	    (CK_ULONG)hd_pin_len(pin));
+	if (rv == CKR_OK && hd_module_per_caller(s) &&
+	    hd_signer_login(s, hd_pin_buf(pin), err) == -1) {
+		hd_pin_clear(pin);
+		(void)s->fl->C_Logout(s->sh);
+		hd_session_close(s);
+		goto out;
+	}
 	hd_pin_clear(pin);
 	snprintf(obj, sizeof(obj), "token '%s'", hd_token_name(s));
 	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {

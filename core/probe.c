@@ -27,17 +27,25 @@ mechs_read(struct hd_session *s, struct hd_probe *p, struct hd_err *err)
 	CK_ULONG n = 0, i;
 	CK_RV rv;
 
+	CK_ULONG cap;
+
 	if ((rv = s->fl->C_GetMechanismList(s->slot, NULL, &n)) != CKR_OK)
 		return hd_err_ckr(err, rv, "listing mechanisms", "token");
-	t = calloc(n ? n : 1, sizeof(*t));
-	p->mechs = calloc(n ? n : 1, sizeof(*p->mechs));
+	/* room to spare: through p11-kit-client.so (0.24) ASan saw the
+	 * list written past a buffer of the size the first call gave */
+	cap = n + 64;
+	t = calloc(cap, sizeof(*t));
+	p->mechs = calloc(cap, sizeof(*p->mechs));
 	if (t == NULL || p->mechs == NULL) {
 		free(t);
 		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 	}
-	if ((rv = s->fl->C_GetMechanismList(s->slot, t, &n)) != CKR_OK) {
+	n = cap;
+	if ((rv = s->fl->C_GetMechanismList(s->slot, t, &n)) != CKR_OK ||
+	    n > cap) {
 		free(t);
-		return hd_err_ckr(err, rv, "listing mechanisms", "token");
+		return hd_err_ckr(err, rv != CKR_OK ? rv : CKR_BUFFER_TOO_SMALL,
+		    "listing mechanisms", "token");
 	}
 	for (i = 0; i < n; i++) {
 		struct hd_mech *m = &p->mechs[i];

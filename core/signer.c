@@ -122,6 +122,32 @@ hd_signer_rw(struct hd_session *s, struct hd_err *err)
 	return 0;
 }
 
+/*
+ * p11-kit-client.so gives every C_GetFunctionList caller its own
+ * connection to the server, so libp11's instance is another application
+ * there and does not share the raw layer's login: it logs in too.  libp11
+ * keeps the PIN until hd_logout releases its slots.
+ */
+int
+hd_signer_login(struct hd_session *s, const char *pin, struct hd_err *err)
+{
+	PKCS11_SLOT *slot;
+
+	if ((slot = find_slot(s, err)) == NULL) {
+		if (err->msg[0] == '\0')
+			hd_err_set(err, HD_E_TOKEN, 0, "token '%s': libp11 does "
+			    "not list it", hd_token_name(s));
+		return -1;
+	}
+	if (PKCS11_login(slot, 0, pin) != 0) {
+		hd_err_set(err, HD_E_TOKEN, 0, "token '%s': libp11's login "
+		    "through the module failed", hd_token_name(s));
+		hd_err_ossl(err);
+		return -1;
+	}
+	return 0;
+}
+
 struct hd_signer *
 hd_signer_open(struct hd_session *s, const struct hd_key *k,
     struct hd_err *err)

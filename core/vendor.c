@@ -78,6 +78,17 @@ is_cloudhsm(struct hd_session *s, const struct hd_token_info *ti,
 	return cloudhsm_named(desc) || cloudhsm_named(maker);
 }
 
+/* A module that gives each caller its own instance (p11-kit-client.so:
+ * its own server connection), so libp11 must log in separately. */
+int
+hd_module_per_caller(const struct hd_session *s)
+{
+	const char *b = strrchr(s->module, '/');
+
+	return strstr(b != NULL ? b + 1 : s->module, "p11-kit-client") !=
+	    NULL;
+}
+
 /* The selected token (or, with none selected, the module) is a CloudHSM. */
 int
 hd_vendor_cloudhsm(struct hd_session *s)

@@ -122,7 +122,8 @@ $(BUILD)/tests/bench_certs: tests/bench/bench_certs.c $(BUILD)/tests/testlib.o \
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
 		$(BUILD)/tests/testlib.o $(BUILD)/libhsmdesk-core.a $(LDLIBS)
 
-$(BUILD)/tests/fakep11-selftest: tests/fakep11/selftest.c
+$(BUILD)/tests/fakep11-selftest: tests/fakep11/selftest.c \
+		tests/fakep11/selftest_vendor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $(LDFLAGS) $(shell pkg-config --cflags p11-kit-1) \
 		-o $@ $< -ldl

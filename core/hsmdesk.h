@@ -605,6 +605,7 @@ struct hd_mech {
 	char name[48];			/* "CKM_RSA_PKCS_PSS", or "0x..." */
 	unsigned long min_size, max_size;	/* key sizes, as reported */
 	unsigned long flags;		/* CKF_SIGN, CKF_GENERATE_KEY_PAIR... */
+	char flag_words[96];		/* "sign verify generate_key_pair" */
 };
 
 /* What hsmdesk can do on the token, each line a topic and plain words. */

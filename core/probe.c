@@ -19,6 +19,19 @@ static const struct { const char *name; unsigned bits; } ec_curves[2] = {
 	{ "P-256", 256 }, { "P-384", 384 },
 };
 
+static void
+flag_words(char *buf, size_t len, CK_FLAGS f)
+{
+	snprintf(buf, len, "%s%s%s%s%s%s%s%s", f & CKF_HW ? "hw " : "",
+	    f & CKF_SIGN ? "sign " : "", f & CKF_VERIFY ? "verify " : "",
+	    f & CKF_GENERATE_KEY_PAIR ? "generate_key_pair " : "",
+	    f & CKF_GENERATE ? "generate " : "",
+	    f & CKF_ENCRYPT ? "encrypt " : "",
+	    f & CKF_DECRYPT ? "decrypt " : "", f & CKF_DIGEST ? "digest " : "");
+	if (buf[0] != '\0')
+		buf[strlen(buf) - 1] = '\0';	/* the last blank */
+}
+
 static int
 mechs_read(struct hd_session *s, struct hd_probe *p, struct hd_err *err)
 {
@@ -57,6 +70,7 @@ mechs_read(struct hd_session *s, struct hd_probe *p, struct hd_err *err)
 		m->min_size = mi.ulMinKeySize;
 		m->max_size = mi.ulMaxKeySize;
 		m->flags = mi.flags;
+		flag_words(m->flag_words, sizeof(m->flag_words), mi.flags);
 	}
 	p->nmechs = n;
 	free(t);

@@ -108,7 +108,7 @@ login_words(struct hd_probe *p)
 	    "claims a user session before login" : "not checked",
 	    p->state_user == HD_YES ? ", user session after" :
 	    p->state_user == HD_NO ? ", but NOT a user session after login" :
-	    " (give a PIN to check after login too)",
+	    " (with a PIN, after login too)",
 	    t->user_pin_flag ? "" : t->cloudhsm ? "; user PIN flag not set "
 	    "(CloudHSM never sets it; hsmdesk logs in anyway)" :
 	    "; user PIN flag not set: set the user PIN first");
@@ -180,17 +180,9 @@ hd_probe_text(const struct hd_probe *p, char **out)
 	    "MECHANISM", "MIN", "MAX", "FLAGS");
 	for (i = 0; i < p->nmechs; i++) {
 		const struct hd_mech *m = &p->mechs[i];
-		unsigned long f = m->flags;
 
-		n += (size_t)snprintf(b + n, cap - n, "%-32s %9lu %9lu  "
-		    "%s%s%s%s%s%s%s%s\n", m->name, m->min_size, m->max_size,
-		    f & CKF_HW ? "hw " : "", f & CKF_SIGN ? "sign " : "",
-		    f & CKF_VERIFY ? "verify " : "",
-		    f & CKF_GENERATE_KEY_PAIR ? "generate_key_pair " : "",
-		    f & CKF_GENERATE ? "generate " : "",
-		    f & CKF_ENCRYPT ? "encrypt " : "",
-		    f & CKF_DECRYPT ? "decrypt " : "",
-		    f & CKF_DIGEST ? "digest" : "");
+		n += (size_t)snprintf(b + n, cap - n, "%-32s %9lu %9lu  %s\n",
+		    m->name, m->min_size, m->max_size, m->flag_words);
 	}
 	*out = b;
 	return 0;

@@ -54,12 +54,15 @@ hd_vendor_set(struct hd_session *s, const char *name, struct hd_err *err)
 	return 0;
 }
 
-/* Judge by the token's and the library's own words; lib may be NULL. */
+/*
+ * Judge by the module's path and the token's own words, and lib's when the
+ * caller has it.  No C_GetInfo of our own: this runs on every token
+ * listing, and a call more would shift fakep11's device-removed-after=N.
+ */
 static int
 is_cloudhsm(struct hd_session *s, const struct hd_token_info *ti,
     const CK_INFO *lib)
 {
-	CK_INFO info;
 	char desc[33], maker[33];
 
 	if (strcmp(s->vendor, "cloudhsm") == 0)
@@ -69,8 +72,6 @@ is_cloudhsm(struct hd_session *s, const struct hd_token_info *ti,
 	if (cloudhsm_named(s->module) || (ti != NULL &&
 	    (cloudhsm_named(ti->manufacturer) || cloudhsm_named(ti->model))))
 		return 1;
-	if (lib == NULL && s->fl->C_GetInfo(&info) == CKR_OK)
-		lib = &info;
 	if (lib == NULL)
 		return 0;
 	hd_padded_copy(desc, sizeof(desc), lib->libraryDescription, 32);

@@ -51,5 +51,5 @@ const struct screen *const tui_screens[] = {
 	&scr_req_save, &scr_req_done, &scr_req_key, &scr_ask, &scr_delkey,
 	&scr_sign_cert, &scr_sign_files, &scr_sign_opts, &scr_sign_confirm,
 	&scr_sign_run, &scr_sign_verify, &scr_cert_import, &scr_cert_checks,
-	&scr_cert_done, &scr_certs, &scr_cert_copy, NULL,
+	&scr_cert_done, &scr_certs, &scr_cert_copy, &scr_caps, NULL,
 };

@@ -105,7 +105,7 @@ t_probe_softhsm() {
 	expect_stdout_match '^Certificates +kept on the token'
 	expect_stdout_match '^Login state +reported: public session before login, user session after$'
 	expect_stdout_match '^Attestation +! .*SoftHSM2 .* no key attestation'
-	expect_stdout_match '^CKM_RSA_PKCS_PSS +512 +16384  sign verify'
+	expect_stdout_match '^CKM_RSA_PKCS_PSS +512 +16384  sign verify$'
 	expect_no_pin "$UP"
 	check "probe --pin: the plain-word summary, login state after login too"
 

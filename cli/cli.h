@@ -151,7 +151,7 @@ void req_attest_print(const struct cli *c, const struct hd_attest *a);
 /* cmd_probe.c */
 int cmd_probe(struct cli *c);
 int cmd_modules(struct cli *c);
-void cli_first_use(struct cli *c);
+void cli_first_use(struct cli *c, int say);
 
 /* the TUI (tui/) */
 int tui_run(struct cli *c);

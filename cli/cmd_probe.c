@@ -155,11 +155,12 @@ cmd_modules(struct cli *c)
 /*
  * After a command that used a token: the first time that token (by
  * serial) is seen, probe it briefly and keep the report in the state
- * directory.  On a terminal the limitations found are shown once; a
- * failure here never fails the command that already succeeded.
+ * directory.  After a command on a terminal (say) the limitations found
+ * are shown once, not after the TUI; a failure here never fails the
+ * command that already succeeded.
  */
 void
-cli_first_use(struct cli *c)
+cli_first_use(struct cli *c, int say)
 {
 	struct hd_probe p;
 	struct hd_err err;
@@ -170,7 +171,7 @@ cli_first_use(struct cli *c)
 	    hd_logged_in(c->s) ||
 	    hd_probe_first_use(c->s, &p, path, sizeof(path), &err) != 1)
 		return;
-	if (!c->quiet && isatty(STDERR_FILENO)) {
+	if (say && !c->quiet && isatty(STDERR_FILENO)) {
 		fprintf(stderr, "hsmdesk: first use of token '%s': "
 		    "capabilities saved in %s\n", hd_token_label(c->s), path);
 		for (i = 0; i < p.nlines; i++)

@@ -231,7 +231,7 @@ main(int argc, char *argv[])
 	}
 	rc = v != NULL ? v->run(&c) : tui_run(&c);
 	if (rc == 0)
-		cli_first_use(&c);
+		cli_first_use(&c, v != NULL);
 	hd_close(c.s);
 	hd_config_free(&c.cfg);
 	return rc;

@@ -190,6 +190,14 @@ t_cloudhsm() {
 	check "cloudhsm: accept keeps the certificate in the local store"
 
 	thumb=$(sha1_of cloud.pem)
+	run_hsmdesk --module "$HD_FAKEP11" certs
+	expect_status 2
+	expect_stderr_match '--pin: needed, and there is no terminal to ask on'
+	run_hsmdesk --module "$HD_FAKEP11" certs --pin env:CUP
+	expect_status 0
+	expect_stdout_match "^$thumb .* local +cloud$"
+	check "cloudhsm: certs logs in first (nothing is listed before login)"
+
 	printf 'release build\n' >app.bin
 	run_hsmdesk --module "$HD_FAKEP11" sign --sha1 "$thumb" --pin env:CUP \
 	    app.bin

@@ -14,7 +14,7 @@ DEB_PKGS = gcc make libc6-dev pkg-config openssl libssl-dev libncurses-dev \
 	libyaml-dev libcmocka-dev libp11-dev libp11-kit-dev p11-kit \
 	libengine-pkcs11-openssl softhsm2 opensc tmux osslsigncode \
 	gcc-mingw-w64-x86-64-win32 gcc-mingw-w64-i686-win32 clang \
-	libclang-rt-14-dev valgrind procps time
+	libclang-rt-14-dev valgrind procps time p11-kit-modules
 
 # snprintf truncation is the intended bound on every message buffer here
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
@@ -70,7 +70,7 @@ $(BUILD)/hsmdesk: $(BUILD)/cli/main.o $(BUILD)/libhsmdesk-app.a \
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The fault-injecting test module (tests/fakep11/README.md).
-$(BUILD)/fakep11.so: tests/fakep11/fakep11.c
+$(BUILD)/fakep11.so: tests/fakep11/fakep11.c tests/fakep11/vendor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) -fPIC -shared $(shell pkg-config --cflags p11-kit-1) \
 		-o $@ $< -ldl
@@ -124,7 +124,8 @@ $(BUILD)/tests/bench_certs: tests/bench/bench_certs.c $(BUILD)/tests/testlib.o \
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
 		$(BUILD)/tests/testlib.o $(BUILD)/libhsmdesk-core.a $(LDLIBS)
 
-$(BUILD)/tests/fakep11-selftest: tests/fakep11/selftest.c
+$(BUILD)/tests/fakep11-selftest: tests/fakep11/selftest.c \
+		tests/fakep11/selftest_vendor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $(LDFLAGS) $(shell pkg-config --cflags p11-kit-1) \
 		-o $@ $< -ldl

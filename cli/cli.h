@@ -8,45 +8,48 @@
 
 #include "hsmdesk.h"
 
-/* Options a verb accepts, beyond the global ones (opts.c's table). */
-enum {
-	OPT_JSON = 1 << 0,
-	OPT_PIN = 1 << 1,
-	OPT_SO_PIN = 1 << 2,
-	OPT_NEW_PIN = 1 << 3,
-	OPT_LABEL = 1 << 4,
-	OPT_PROFILE = 1 << 5,
-	OPT_SUBJECT = 1 << 6,
-	OPT_SAN = 1 << 7,
-	OPT_OUT = 1 << 8,
-	OPT_DER = 1 << 9,
-	OPT_FORCE = 1 << 10,
-	OPT_KEY = 1 << 11,
-	OPT_ID = 1 << 12,
-	OPT_INF = 1 << 13,
-	OPT_ALLOW_EXPORTABLE = 1 << 14,
-	OPT_YES = 1 << 15,
-	/* sign, verify */
-	OPT_FD = 1 << 16,
-	OPT_TYPE = 1 << 17,
-	OPT_PSS = 1 << 18,
-	OPT_DESC = 1 << 19,
-	OPT_URL = 1 << 20,
-	OPT_AS = 1 << 21,
-	OPT_TR = 1 << 22,	/* --tr, --td: timestamps, not built yet */
-	OPT_CAFILE = 1 << 23,
-	OPT_SIG = 1 << 30,
-	/* certificates; high bits, apart from those other verbs add */
-	OPT_TRUST_ROOT = 1 << 24,
-	OPT_SHA1 = 1 << 25,
-	OPT_SHA256 = 1 << 26,
-	OPT_EXPIRING = 1 << 27,
-	OPT_CHAIN = 1 << 28,
-	OPT_P7B = 1 << 29,
-	/* the last bit: every audit option shares it (--log, --no-audit,
-	 * --since, --file); each verb refuses the ones it has no use for */
-	OPT_AUDIT = INT_MIN,
-};
+/* Options a verb accepts, beyond the global ones (opts.c's table): bits
+ * of a 64-bit set, as 32 were not enough. */
+typedef uint64_t optset;
+
+#define OPT_JSON	((optset)1 << 0)
+#define OPT_PIN	((optset)1 << 1)
+#define OPT_SO_PIN	((optset)1 << 2)
+#define OPT_NEW_PIN	((optset)1 << 3)
+#define OPT_LABEL	((optset)1 << 4)
+#define OPT_PROFILE	((optset)1 << 5)
+#define OPT_SUBJECT	((optset)1 << 6)
+#define OPT_SAN	((optset)1 << 7)
+#define OPT_OUT	((optset)1 << 8)
+#define OPT_DER	((optset)1 << 9)
+#define OPT_FORCE	((optset)1 << 10)
+#define OPT_KEY	((optset)1 << 11)
+#define OPT_ID	((optset)1 << 12)
+#define OPT_INF	((optset)1 << 13)
+#define OPT_ALLOW_EXPORTABLE	((optset)1 << 14)
+#define OPT_YES	((optset)1 << 15)
+/* sign, verify */
+#define OPT_FD	((optset)1 << 16)
+#define OPT_TYPE	((optset)1 << 17)
+#define OPT_PSS	((optset)1 << 18)
+#define OPT_DESC	((optset)1 << 19)
+#define OPT_URL	((optset)1 << 20)
+#define OPT_AS	((optset)1 << 21)
+#define OPT_TR	((optset)1 << 22)	/* --tr, --td: timestamps, not built yet */
+#define OPT_CAFILE	((optset)1 << 23)
+#define OPT_SIG	((optset)1 << 30)
+/* certificates */
+#define OPT_TRUST_ROOT	((optset)1 << 24)
+#define OPT_SHA1	((optset)1 << 25)
+#define OPT_SHA256	((optset)1 << 26)
+#define OPT_EXPIRING	((optset)1 << 27)
+#define OPT_CHAIN	((optset)1 << 28)
+#define OPT_P7B	((optset)1 << 29)
+/* every audit option shares one bit (--log, --no-audit, --since, --file);
+ * each verb refuses the ones it has no use for */
+#define OPT_AUDIT	((optset)1 << 31)
+/* request --attest */
+#define OPT_ATTEST	((optset)1 << 32)
 
 #define CLI_MAX_SAN 16
 
@@ -71,8 +74,9 @@ struct cli {
 	const char *from_module, *from_token, *from_pin_src;
 	const char *to_module, *to_token, *to_pin_src;
 	const char *sha1b, *pin2_src;
+	int attest;		/* request --attest */
 	int json, quiet, verbose, version, help;
-	int used;		/* OPT_* bits given on the command line */
+	optset used;		/* OPT_* bits given on the command line */
 	int stdin_taken;	/* "-" may be used by one PIN option only */
 	char **args;
 	int nargs;
@@ -84,13 +88,13 @@ struct verb {
 	const char *name;
 	const char *usage;
 	int (*run)(struct cli *);
-	int opts;
+	optset opts;
 	int max_args;		/* words after the command */
 };
 
 /* opts.c */
 int cli_parse(struct cli *c, int argc, char **argv);
-int cli_check_opts(const struct verb *v, int used);
+int cli_check_opts(const struct verb *v, optset used);
 
 /* main.c */
 int cli_fail(const struct hd_err *err);
@@ -160,6 +164,20 @@ int cmd_migrate(struct cli *c);
  * v NULL: the TUI */
 int cli_check_migrate(const struct cli *c, const struct verb *v);
 int sign_dual(struct cli *c);
+/* req_attest.c: request --attest */
+struct hd_attest;
+int req_attest_check(struct cli *c, struct hd_err *err);
+int req_attest_get(struct cli *c, const struct hd_key *k, struct hd_attest *a,
+    struct hd_err *err);
+int req_attest_save(struct cli *c, const struct hd_attest *a, char **rec,
+    struct hd_err *err);
+void req_attest_undo(struct cli *c);
+void req_attest_print(const struct cli *c, const struct hd_attest *a);
+
+/* cmd_probe.c */
+int cmd_probe(struct cli *c);
+int cmd_modules(struct cli *c);
+void cli_first_use(struct cli *c, int say);
 
 /* the TUI (tui/) */
 int tui_run(struct cli *c);

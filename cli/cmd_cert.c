@@ -35,11 +35,12 @@ thumbs_check(const struct cli *c, struct hd_err *err)
 	return 0;
 }
 
-/* Log in if a PIN is needed (always) or was given (optional). */
+/* Log in if a PIN is needed (always) or was given (optional); CloudHSM
+ * lists nothing before login, so there it is always needed. */
 static int
 login(struct cli *c, int always, struct hd_pin *pin, struct hd_err *err)
 {
-	if (!always && c->pin_src == NULL)
+	if (!always && c->pin_src == NULL && !hd_vendor_cloudhsm(c->s))
 		return 0;
 	return cli_login(c, pin, err);
 }

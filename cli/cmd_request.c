@@ -245,10 +245,12 @@ make_request(struct cli *c, struct hd_profile *p, struct hd_err *err)
 {
 	struct hd_key k;
 	struct hd_csr csr;
+	struct hd_attest att;
 	char label[129], *rec = NULL;
 	int made = 0, wrote = 0, rc = -1;
 
 	memset(&csr, 0, sizeof(csr));
+	memset(&att, 0, sizeof(att));
 	if (c->key != NULL || c->id != NULL) {
 		if (hd_key_find(c->s, c->key, c->id, &k, err) == -1)
 			return -1;
@@ -267,7 +269,8 @@ make_request(struct cli *c, struct hd_profile *p, struct hd_err *err)
 		cancelled(err);
 		goto out;
 	}
-	if (hd_csr_make(c->s, p, &k, &csr, err) == -1 ||
+	if (req_attest_get(c, &k, &att, err) == -1 ||
+	    hd_csr_make(c->s, p, &k, &csr, err) == -1 ||
 	    (made && hd_ceremony_text(c->s, p, &k, &csr, c->out, &rec,
 	    err) == -1))
 		goto out;
@@ -278,13 +281,18 @@ make_request(struct cli *c, struct hd_profile *p, struct hd_err *err)
 	if (hd_csr_write(&csr, c->out, c->der, c->force, err) == -1)
 		goto out;
 	wrote = 1;
-	if (made && hd_ceremony_write(rec, c->out, c->force, err) == -1)
+	if (req_attest_save(c, &att, &rec, err) == -1 ||
+	    (made && hd_ceremony_write(rec, c->out, c->force, err) == -1))
 		goto out;
 	summary(c, p, &k, &csr, made);
+	req_attest_print(c, &att);
 	rc = 0;
 out:
-	if (rc == -1 && wrote)
+	if (rc == -1 && wrote) {
 		unlink(c->out);
+		req_attest_undo(c);
+	}
+	hd_attest_free(&att);
 	if (rc == -1 && made)
 		undo_key(c, &k, err);
 	free(rec);
@@ -314,7 +322,7 @@ cmd_request(struct cli *c)
 	    check_out(c, c->key == NULL && c->id == NULL, &err) == -1)
 		goto fail;
 	notes(c, p);
-	if (cli_open(c, 0, &err) == -1)
+	if (cli_open(c, 0, &err) == -1 || req_attest_check(c, &err) == -1)
 		goto fail;
 	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
 	    hd_token_label(c->s));

@@ -29,9 +29,10 @@ static const struct verb verbs[] = {
 	  cmd_profile, OPT_JSON, 2 },
 	{ "request", "request --profile NAME|--inf FILE.inf [--subject DN] "
 	  "[--san NAME]... [--label L] [--key L|--id HEX] "
-	  "[--allow-exportable] --out FILE [--der] [--force] [--pin SRC]",
+	  "[--allow-exportable] [--attest] --out FILE [--der] [--force] "
+	  "[--pin SRC]",
 	  cmd_request, OPT_PROFILE | OPT_INF | OPT_SUBJECT |
-	  OPT_SAN | OPT_LABEL | OPT_KEY | OPT_ID | OPT_ALLOW_EXPORTABLE |
+	  OPT_SAN | OPT_LABEL | OPT_KEY | OPT_ID | OPT_ALLOW_EXPORTABLE | OPT_ATTEST |
 	  OPT_OUT | OPT_DER | OPT_FORCE | OPT_PIN, 0 },
 	{ "accept", "accept CERT [--trust-root SHA256] [--pin SRC]",
 	  cmd_accept, OPT_TRUST_ROOT | OPT_PIN, 1 },
@@ -59,6 +60,9 @@ static const struct verb verbs[] = {
 	  "--out PLAN [--force] | run PLAN | accept PLAN CERT [--trust-root "
 	  "SHA256] | status PLAN [--out DIR] [--force] [--json]",
 	  cmd_migrate, OPT_OUT | OPT_FORCE | OPT_TRUST_ROOT | OPT_JSON, 3 },
+	{ "probe", "probe [--pin SRC] [--json]", cmd_probe, OPT_JSON |
+	  OPT_PIN, 0 },
+	{ "modules", "modules [--json]", cmd_modules, OPT_JSON, 0 },
 	{ "help", "help", cmd_help, 0, 0 },
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -131,16 +135,28 @@ verb_find(const char *name)
 	return NULL;
 }
 
-/* --module, then $HSMDESK_MODULE, then config.yaml, then the embedded one. */
+/* --module, then $HSMDESK_MODULE, then config.yaml, then the embedded one;
+ * config.yaml's p11kit_server alone means p11-kit-client.so. */
 static int
 resolve_module(struct cli *c, const char *opt, struct hd_err *err)
 {
+	static char named[4096];
 	const char *env = getenv("HSMDESK_MODULE");
 	char conf[4096];
 
 	c->module = opt ? opt : (env && *env) ? env : c->cfg.module;
-	if (c->module != NULL)
+	if (c->module == NULL && c->cfg.p11kit_server != NULL)
+		c->module = HD_P11KIT_CLIENT;
+	/* the remote token's socket, unless the caller set one already */
+	if (c->cfg.p11kit_server != NULL)
+		setenv("P11_KIT_SERVER_ADDRESS", c->cfg.p11kit_server, 0);
+	if (c->module != NULL) {
+		if (hd_module_resolve(c->module, named, sizeof(named),
+		    err) == -1)
+			return -1;
+		c->module = named;
 		return 0;
+	}
 	c->module = HD_DEFAULT_MODULE;
 	c->embedded = 1;
 	if (getenv("SOFTHSM2_CONF") != NULL)
@@ -158,7 +174,8 @@ cli_open(struct cli *c, int uninit, struct hd_err *err)
 {
 	const char *tok = c->token ? c->token : c->cfg.token;
 
-	if ((c->s = hd_open(c->module, err)) == NULL)
+	if ((c->s = hd_open(c->module, err)) == NULL ||
+	    hd_vendor_set(c->s, c->cfg.vendor, err) == -1)
 		return -1;
 	if (uninit)
 		return hd_token_select_uninit(c->s, c->token, err);
@@ -219,10 +236,15 @@ main(int argc, char *argv[])
 		return cli_usage_error("options like --json, --pin or --out "
 		    "belong to a command; the terminal UI takes --module and "
 		    "--token only");
-	if (hd_config_load(&c.cfg, NULL, &err) == -1 ||
-	    resolve_module(&c, c.module_opt, &err) == -1)
+	if (hd_config_load(&c.cfg, NULL, &err) == -1)
 		return cli_fail(&err);
+	if (resolve_module(&c, c.module_opt, &err) == -1) {
+		hd_config_free(&c.cfg);
+		return cli_fail(&err);
+	}
 	rc = v != NULL ? v->run(&c) : tui_run(&c);
+	if (rc == 0)
+		cli_first_use(&c, v != NULL);
 	hd_close(c.s);
 	hd_config_free(&c.cfg);
 	return rc;

@@ -15,7 +15,7 @@ enum kind { K_STR, K_FLAG, K_PIN, K_LIST };
 static const struct optdef {
 	const char *name;
 	int has_arg;
-	int bit;
+	optset bit;
 	enum kind kind;
 	size_t off;
 	int shortopt;
@@ -72,6 +72,7 @@ static const struct optdef {
 	{ "to-module", 1, 0, K_STR, offsetof(struct cli, to_module), 0 },
 	{ "to-token", 1, 0, K_STR, offsetof(struct cli, to_token), 0 },
 	{ "to-pin", 1, 0, K_PIN, offsetof(struct cli, to_pin_src), 0 },
+	{ "attest", 0, OPT_ATTEST, K_FLAG, offsetof(struct cli, attest), 0 },
 	{ "quiet", 0, 0, K_FLAG, offsetof(struct cli, quiet), 'q' },
 	{ "verbose", 0, 0, K_FLAG, offsetof(struct cli, verbose), 'v' },
 	{ "version", 0, 0, K_FLAG, offsetof(struct cli, version), 0 },
@@ -167,7 +168,7 @@ cli_parse(struct cli *c, int argc, char **argv)
 }
 
 int
-cli_check_opts(const struct verb *v, int used)
+cli_check_opts(const struct verb *v, optset used)
 {
 	size_t i;
 

@@ -28,6 +28,9 @@ static const struct cfg_key {
 	{ "audit_log", CFG_STRING, offsetof(struct hd_config, audit_log) },
 	{ "allow_no_audit", CFG_BOOL,
 	  offsetof(struct hd_config, allow_no_audit) },
+	{ "vendor", CFG_STRING, offsetof(struct hd_config, vendor) },
+	{ "p11kit_server", CFG_STRING,
+	  offsetof(struct hd_config, p11kit_server) },
 };
 
 /* cert_store: values in enum hd_cert_store's order. */
@@ -213,6 +216,9 @@ hd_config_free(struct hd_config *cfg)
 	free(cfg->audit_log);
 	free(cfg->module2);
 	free(cfg->token2);
+	free(cfg->vendor);
+	free(cfg->p11kit_server);
 	cfg->module = cfg->token = cfg->audit_log = NULL;
 	cfg->module2 = cfg->token2 = NULL;
+	cfg->vendor = cfg->p11kit_server = NULL;
 }

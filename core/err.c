@@ -12,6 +12,11 @@
 
 #include "hsmdesk.h"
 
+/* err_vendor.c */
+const char *hd_ckr_vendor_name(unsigned long ckr, char *buf, size_t len);
+int hd_ckr_vendor(unsigned long ckr, char *words, size_t wlen, char *hint,
+    size_t hlen, enum hd_code *code);
+
 static const struct {
 	const char *name;
 	int exit_status;	/* shared/CLI.md: 1 ran and failed, 2 bad input */
@@ -183,8 +188,12 @@ hd_ckr_name(unsigned long ckr)
 {
 	const struct ckr_entry *e = ckr_find(ckr);
 
+	static char vname[80];	/* a message's lifetime; one thread names */
+
 	if (e != NULL)
 		return e->name;
+	if (hd_ckr_vendor_name(ckr, vname, sizeof(vname)) != NULL)
+		return vname;
 	return ckr >= CKR_VENDOR_DEFINED ? "CKR_VENDOR_DEFINED" : "CKR_?";
 }
 
@@ -255,11 +264,12 @@ hd_err_ckr(struct hd_err *err, unsigned long ckr, const char *what,
 {
 	const struct ckr_entry *e = ckr_find(ckr);
 	enum hd_code code = e != NULL ? e->code : HD_E_TOKEN;
-	char words[160];
+	char words[160], vhint[400] = "";
 
 	if (e != NULL)
 		snprintf(words, sizeof(words), "%s", e->words);
-	else
+	else if (hd_ckr_vendor(ckr, words, sizeof(words), vhint,
+	    sizeof(vhint), &code) == -1)
 		snprintf(words, sizeof(words), "the module returned error "
 		    "0x%08lx", ckr);
 	if (what != NULL)
@@ -268,6 +278,8 @@ hd_err_ckr(struct hd_err *err, unsigned long ckr, const char *what,
 		hd_err_set(err, code, ckr, "%s: %s", object, words);
 	if (e != NULL && e->hint[0] != '\0')
 		hd_err_hint(err, "%s", e->hint);
+	else if (vhint[0] != '\0')
+		hd_err_hint(err, "%s", vhint);
 	return -1;
 }
 

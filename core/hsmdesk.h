@@ -92,6 +92,9 @@ struct hd_config {
 	int cert_store;		/* enum hd_cert_store; default auto */
 	char *audit_log;	/* the signing audit log; NULL: the default */
 	int allow_no_audit;	/* sign --no-audit is allowed (default no) */
+	char *vendor;		/* "cloudhsm", "none", "auto"; NULL = auto */
+	char *p11kit_server;	/* P11_KIT_SERVER_ADDRESS for a remote token
+				 * through p11-kit-client.so; NULL if none */
 	char path[4096];	/* the file it came from, "" if none */
 };
 
@@ -121,6 +124,10 @@ struct hd_token_info {
 	int pin_count_low, pin_final_try, pin_locked, pin_to_change;
 	int so_pin_count_low, so_pin_final_try, so_pin_locked;
 	unsigned long min_pin, max_pin;
+	int user_pin_flag;	/* CKF_USER_PIN_INITIALIZED as reported;
+				 * user_pin_set is also 1 on a CloudHSM,
+				 * whose token never sets it */
+	int cloudhsm;		/* the token is (configured as) a CloudHSM */
 };
 
 struct hd_session *hd_open(const char *module, struct hd_err *err);
@@ -816,5 +823,100 @@ struct hd_audit_row {
 int hd_audit_rows(const char *path, const struct hd_audit_filter *f,
     struct hd_audit_row **rows, size_t *n, struct hd_err *err);
 void hd_audit_rows_free(struct hd_audit_row *rows, size_t n);
+/* ---- capability probe and vendor quirks (probe.c, vendor.c) ------------ */
+
+/* One mechanism as the token reports it (C_GetMechanismInfo). */
+struct hd_mech {
+	unsigned long type;		/* CKM_* */
+	char name[48];			/* "CKM_RSA_PKCS_PSS", or "0x..." */
+	unsigned long min_size, max_size;	/* key sizes, as reported */
+	unsigned long flags;		/* CKF_SIGN, CKF_GENERATE_KEY_PAIR... */
+	char flag_words[96];		/* "sign verify generate_key_pair" */
+};
+
+/* What hsmdesk can do on the token, each line a topic and plain words. */
+#define HD_PROBE_LINES 12
+struct hd_probe_line {
+	char topic[24];			/* "Key generation", ... */
+	char text[240];
+	int warn;			/* a limitation the operator should know */
+};
+
+struct hd_probe {
+	char library[160];		/* hd_module_describe */
+	char module[4096];
+	struct hd_token_info token;
+	char hw_version[8], fw_version[8];
+	struct hd_mech *mechs;
+	size_t nmechs;
+	int rsa_gen[3];			/* 2048, 3072, 4096 can be generated */
+	int ec_gen[2];			/* P-256, P-384 */
+	int rsa_pkcs, rsa_pss, ecdsa;	/* signing mechanisms */
+	enum hd_tri rw_session, ro_session;
+	enum hd_tri cert_objects;	/* a certificate object is accepted */
+	enum hd_tri state_public;	/* C_GetSessionInfo: public session
+					 * before login */
+	enum hd_tri state_user;		/* ... user functions after (PIN) */
+	enum hd_tri hidden_before_login;	/* objects seen only after
+					 * login (PIN) */
+	int cloudhsm;			/* hd_vendor_cloudhsm */
+	struct hd_probe_line lines[HD_PROBE_LINES];
+	size_t nlines;
+};
+
+/* pin may be NULL: the checks that need a login are then left unknown. */
+int hd_probe(struct hd_session *s, struct hd_pin *pin, struct hd_probe *out,
+    struct hd_err *err);
+void hd_probe_free(struct hd_probe *p);
+const char *hd_mech_name(unsigned long type, char *buf, size_t len);
+/* First use of a token: 1 and the record's path when the token (by serial)
+ * has no record yet in $XDG_STATE_HOME/hsmdesk/tokens/; 0 when it has. */
+int hd_probe_record_path(const struct hd_session *s, char *buf, size_t len,
+    struct hd_err *err);
+int hd_probe_first_use(struct hd_session *s, struct hd_probe *out,
+    char *path, size_t len, struct hd_err *err);
+int hd_probe_text(const struct hd_probe *p, char **out);
+
+/* p11-kit's registered modules (p11kit.c): name and library path. */
+struct hd_p11kit_module {
+	char name[64];		/* the .module file's name, without it */
+	char path[4096];	/* its module: line, made absolute */
+	char config[4096];	/* the .module file */
+};
+int hd_p11kit_modules(struct hd_p11kit_module **list, size_t *n,
+    struct hd_err *err);
+/* A module named in config.yaml or --module: a path (has a '/'), else a
+ * p11-kit registered name ("softhsm2", optionally "p11-kit:softhsm2"),
+ * else a library in p11-kit's module directory ("p11-kit-client"). */
+int hd_module_resolve(const char *name, char *path, size_t len,
+    struct hd_err *err);
+#define HD_P11KIT_CLIENT "p11-kit-client"
+
+/* Vendor quirks (vendor.c).  name: "cloudhsm", "none" or "auto"/NULL. */
+int hd_vendor_set(struct hd_session *s, const char *name, struct hd_err *err);
+int hd_vendor_cloudhsm(struct hd_session *s);
+/* CloudHSM's PIN is "user:password": join the two into pin (wiped). */
+int hd_pin_join_user(struct hd_pin *pin, const char *user,
+    struct hd_pin *password, struct hd_err *err);
+
+/* Key-generation attestation (attest.c). */
+struct hd_attest {
+	unsigned char *data;		/* as the token gives it */
+	size_t len;
+	char source[96];		/* how it was found, in words */
+	char sha256[65];
+};
+/* 0 if the token can offer one, else -1 and err says why (before keygen). */
+int hd_attest_supported(struct hd_session *s, struct hd_err *err);
+int hd_attest_get(struct hd_session *s, const struct hd_key *k,
+    struct hd_attest *out, struct hd_err *err);
+int hd_attest_write(const struct hd_attest *a, const char *path, int replace,
+    struct hd_err *err);
+void hd_attest_free(struct hd_attest *a);
+/* "req.pem" -> "req.pem.attest", beside the CSR. */
+int hd_attest_path(const char *csr_path, char *buf, size_t len);
+/* Add the attestation's section to a ceremony record (hd_ceremony_text). */
+int hd_ceremony_attest(char **rec, const struct hd_attest *a,
+    const char *path, struct hd_err *err);
 
 #endif

@@ -33,6 +33,10 @@ struct hd_session {
 	/* Time inside the token's key generation and signing calls, so a
 	 * benchmark can tell the token's time from hsmdesk's own. */
 	uint64_t gen_ns, sign_ns;
+
+	/* config.yaml vendor: "cloudhsm" forces that vendor's quirks on a
+	 * token that does not say what it is; "" = judge by its info */
+	char vendor[16];
 };
 
 /* module.c: CLOCK_MONOTONIC in nanoseconds */
@@ -45,6 +49,21 @@ void hd_fill_info(struct hd_token_info *ti, CK_SLOT_ID slot,
 int hd_slot_info(struct hd_session *s, CK_SLOT_ID slot,
     struct hd_token_info *ti, struct hd_err *err);
 const char *hd_token_name(const struct hd_session *s);
+
+/* vendor.c: what the token does not report but the vendor is known for */
+void hd_vendor_fix_info(struct hd_session *s, struct hd_token_info *ti,
+    const CK_INFO *lib);
+int hd_module_per_caller(const struct hd_session *s);
+
+/* probe_words.c: the probe's findings as plain-word lines */
+void hd_probe_words(struct hd_session *s, struct hd_probe *p);
+
+/* err_vendor.c */
+const char *hd_ckr_vendor_name(unsigned long ckr, char *buf, size_t len);
+int hd_ckr_vendor(unsigned long ckr, char *words, size_t wlen, char *hint,
+    size_t hlen, enum hd_code *code);
+void hd_vendor_hint(struct hd_session *s, struct hd_err *err,
+    unsigned long rv);
 
 /* login.c */
 int hd_session_open(struct hd_session *s, struct hd_err *err);
@@ -87,6 +106,9 @@ struct hd_signer *hd_signer_open(struct hd_session *s, const struct hd_key *k,
 struct evp_pkey_st *hd_signer_pkey(struct hd_signer *g);
 void hd_signer_close(struct hd_signer *g);
 void hd_signer_release(struct hd_session *s);
+int hd_signer_rw(struct hd_session *s, struct hd_err *err);
+int hd_signer_login(struct hd_session *s, const char *pin,
+    struct hd_err *err);
 
 /* sign_mech.c: the token mechanism behind a signature */
 enum hd_sigmech {

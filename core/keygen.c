@@ -252,6 +252,7 @@ hd_keygen(struct hd_session *s, const struct hd_profile *p, const char *label,
 		    CKR_ATTRIBUTE_VALUE_INVALID || rv ==
 		    CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_TEMPLATE_INCOMPLETE)
 			template_hint(err, p);
+		hd_vendor_hint(s, err, rv);
 		return -1;
 	}
 	if (progress != NULL && progress(arg, 1, 1) != 0) {

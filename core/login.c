@@ -99,10 +99,18 @@ hd_login(struct hd_session *s, struct hd_pin *pin, struct hd_err *err)
 		rc = 0;
 		goto out;
 	}
-	if (hd_session_open(s, err) == -1)
+	if ((ti.cloudhsm && hd_signer_rw(s, err) == -1) ||
+	    hd_session_open(s, err) == -1)
 		goto out;
 	rv = s->fl->C_Login(s->sh, CKU_USER, (CK_UTF8CHAR_PTR)hd_pin_buf(pin),
 	    (CK_ULONG)hd_pin_len(pin));
+	if (rv == CKR_OK && hd_module_per_caller(s) &&
+	    hd_signer_login(s, hd_pin_buf(pin), err) == -1) {
+		hd_pin_clear(pin);
+		(void)s->fl->C_Logout(s->sh);
+		hd_session_close(s);
+		goto out;
+	}
 	hd_pin_clear(pin);
 	snprintf(obj, sizeof(obj), "token '%s'", hd_token_name(s));
 	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
@@ -117,6 +125,7 @@ hd_login(struct hd_session *s, struct hd_pin *pin, struct hd_err *err)
 		goto out;
 	}
 	hd_err_ckr(err, rv, "login", obj);
+	hd_vendor_hint(s, err, rv);
 	if (hd_slot_info(s, s->slot, &ti, &(struct hd_err){0}) == 0)
 		login_hint(err, &ti);
 	hd_session_close(s);

@@ -73,8 +73,11 @@ hd_find(struct hd_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG ntmpl,
 
 	*n = 0;
 	snprintf(obj, sizeof(obj), "token '%s'", hd_token_name(s));
-	if ((rv = s->fl->C_FindObjectsInit(s->sh, tmpl, ntmpl)) != CKR_OK)
-		return hd_err_ckr(err, rv, "listing objects", obj);
+	if ((rv = s->fl->C_FindObjectsInit(s->sh, tmpl, ntmpl)) != CKR_OK) {
+		hd_err_ckr(err, rv, "listing objects", obj);
+		hd_vendor_hint(s, err, rv);
+		return -1;
+	}
 	rv = s->fl->C_FindObjects(s->sh, out, max, n);
 	(void)s->fl->C_FindObjectsFinal(s->sh);
 	if (rv != CKR_OK)

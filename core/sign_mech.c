@@ -68,14 +68,19 @@ static CK_MECHANISM_TYPE *
 token_mechs(struct hd_session *s, CK_ULONG *n)
 {
 	CK_MECHANISM_TYPE *l;
+	CK_ULONG cap;
 
 	*n = 0;
 	if (hd_token_resolve(s, &(struct hd_err){ 0 }) == -1 ||
 	    s->fl->C_GetMechanismList(s->slot, NULL, n) != CKR_OK || *n == 0)
 		return NULL;
-	if ((l = calloc(*n, sizeof(*l))) == NULL)
+	/* room to spare: through p11-kit-client.so (0.24) ASan saw the
+	 * list written past a buffer of the size the first call gave */
+	cap = *n + 64;
+	if ((l = calloc(cap, sizeof(*l))) == NULL)
 		return NULL;
-	if (s->fl->C_GetMechanismList(s->slot, l, n) != CKR_OK) {
+	*n = cap;
+	if (s->fl->C_GetMechanismList(s->slot, l, n) != CKR_OK || *n > cap) {
 		free(l);
 		return NULL;
 	}

@@ -96,6 +96,58 @@ find_slot(struct hd_session *s, struct hd_err *err)
 	return signer_slot(s);
 }
 
+/*
+ * libp11 0.4.12 opens read-only sessions, and waits for ever when a token
+ * refuses one: CloudHSM takes read-write sessions only.  Switching libp11
+ * to read-write closes all the slot's sessions, and with them the login,
+ * so it is done before the login (hd_login), for each login.
+ */
+int
+hd_signer_rw(struct hd_session *s, struct hd_err *err)
+{
+	PKCS11_SLOT *slot;
+
+	if ((slot = find_slot(s, err)) == NULL) {
+		if (err->msg[0] == '\0')
+			hd_err_set(err, HD_E_TOKEN, 0, "token '%s': libp11 does "
+			    "not list it", hd_token_name(s));
+		return -1;
+	}
+	if (PKCS11_open_session(slot, 1) != 0) {
+		hd_err_set(err, HD_E_TOKEN, 0, "token '%s': libp11 cannot open "
+		    "a read-write session", hd_token_name(s));
+		hd_err_ossl(err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * p11-kit-client.so gives every C_GetFunctionList caller its own
+ * connection to the server, so libp11's instance is another application
+ * there and does not share the raw layer's login: it logs in too.  libp11
+ * keeps the PIN until hd_logout releases its slots.
+ */
+int
+hd_signer_login(struct hd_session *s, const char *pin, struct hd_err *err)
+{
+	PKCS11_SLOT *slot;
+
+	if ((slot = find_slot(s, err)) == NULL) {
+		if (err->msg[0] == '\0')
+			hd_err_set(err, HD_E_TOKEN, 0, "token '%s': libp11 does "
+			    "not list it", hd_token_name(s));
+		return -1;
+	}
+	if (PKCS11_login(slot, 0, pin) != 0) {
+		hd_err_set(err, HD_E_TOKEN, 0, "token '%s': libp11's login "
+		    "through the module failed", hd_token_name(s));
+		hd_err_ossl(err);
+		return -1;
+	}
+	return 0;
+}
+
 struct hd_signer *
 hd_signer_open(struct hd_session *s, const struct hd_key *k,
     struct hd_err *err)

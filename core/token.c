@@ -30,6 +30,7 @@ hd_fill_info(struct hd_token_info *ti, CK_SLOT_ID slot, const CK_SLOT_INFO *si,
 	ti->initialized = (f & CKF_TOKEN_INITIALIZED) != 0;
 	ti->login_required = (f & CKF_LOGIN_REQUIRED) != 0;
 	ti->user_pin_set = (f & CKF_USER_PIN_INITIALIZED) != 0;
+	ti->user_pin_flag = ti->user_pin_set;
 	ti->read_only = (f & CKF_WRITE_PROTECTED) != 0;
 	ti->protected_path = (f & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
 	ti->pin_count_low = (f & CKF_USER_PIN_COUNT_LOW) != 0;
@@ -62,6 +63,7 @@ hd_slot_info(struct hd_session *s, CK_SLOT_ID slot, struct hd_token_info *ti,
 	if ((rv = s->fl->C_GetTokenInfo(slot, &t)) != CKR_OK)
 		return hd_err_ckr(err, rv, "reading the token", obj);
 	hd_fill_info(ti, slot, &si, &t);
+	hd_vendor_fix_info(s, ti, NULL);
 	return 0;
 }
 

@@ -324,7 +324,8 @@ tui_run(struct cli *c)
 	    HD_VERSION, c->module);
 	refresh();			/* the first frame, before the module */
 	msglog_start(&t);
-	if ((c->s = t.s = hd_open(c->module, &err)) == NULL) {
+	if ((c->s = t.s = hd_open(c->module, &err)) == NULL ||
+	    hd_vendor_set(t.s, c->cfg.vendor, &err) == -1) {
 		endwin();
 		msglog_stop(&t);
 		return cli_fail(&err);
@@ -363,7 +364,8 @@ tui_run_script(struct cli *c, const char *keys, int rows, int cols,
 	set_term(scr);
 	resizeterm(rows, cols);
 	curses_start(&t);
-	if ((c->s = t.s = hd_open(c->module, &err)) != NULL) {
+	if ((c->s = t.s = hd_open(c->module, &err)) != NULL &&
+	    hd_vendor_set(t.s, c->cfg.vendor, &err) == 0) {
 		open_token(&t);
 		loop(&t);
 		tui_render(&t);

@@ -1,7 +1,9 @@
 /*
  * Log in: the token's PIN state in plain words, a PIN field that shows
  * neither the PIN nor its length, and the result.  A wrong PIN is never
- * retried; a PIN to be changed leads straight to Change PIN.
+ * retried; a PIN to be changed leads straight to Change PIN.  On AWS
+ * CloudHSM the crypto user's name and password are asked separately and
+ * joined as the module wants them, "user:password".
  */
 #include "tui.h"
 
@@ -26,7 +28,11 @@ login_enter(struct tui *t, struct view *v, const void *arg)
 
 	(void)arg;
 	tui_refresh_token(t);
-	form_add(&l->fm, "PIN", F_PIN);
+	if (t->ti.cloudhsm) {
+		form_add_text(&l->fm, "Crypto user", "", 64);
+		form_add(&l->fm, "Password", F_PIN);
+	} else
+		form_add(&l->fm, "PIN", F_PIN);
 }
 
 static void
@@ -68,31 +74,57 @@ login_draw(struct tui *t, struct view *v)
 		return;
 	}
 	form_draw(t, &l->fm, 7, 3);
-	draw_wrap(t, 9, 3, t->cols - 6, 3, RO_DIM, "The PIN is not shown, "
-	    "nor its length. A wrong PIN is reported and never retried: "
-	    "HSMs lock the user after a few failures.");
+	draw_wrap(t, 8 + l->fm.n, 3, t->cols - 6, 3, RO_DIM, l->fm.n > 1 ?
+	    "CloudHSM: the crypto user's name and password, joined as "
+	    "user:password. The password is not shown, nor its length; a "
+	    "wrong one is never retried: the HSM locks the user." :
+	    "The PIN is not shown, nor its length. A wrong PIN is reported "
+	    "and never retried: HSMs lock the user after a few failures.");
+}
+
+/* CloudHSM: "user:password" in a buffer of its own, wiped by hd_login. */
+static int
+login_joined(struct tui *t, struct login *l, struct hd_err *err)
+{
+	struct hd_pin *joined = hd_pin_new();
+	int rc = -1;
+
+	if (joined == NULL)
+		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
+	if (hd_pin_join_user(joined, l->fm.f[0].text, l->fm.f[1].pin,
+	    err) == 0)
+		rc = hd_login(t->s, joined, err);
+	hd_pin_free(joined);
+	return rc;
 }
 
 static enum act
 login_submit(struct tui *t, struct view *v)
 {
 	struct login *l = v->st;
-	struct hd_pin *pin = l->fm.f[0].pin;
+	struct hd_pin *pin = l->fm.f[l->fm.n - 1].pin;
 	struct hd_err err;
+	int rc;
 
 	if (!t->ti.present || hd_logged_in(t->s))
 		return ACT_POP;
+	if (l->fm.cur < l->fm.n - 1) {	/* user name: on to the password */
+		l->fm.cur++;
+		return ACT_NONE;
+	}
 	if (t->ti.pin_locked) {
 		tui_note(t, RO_ERROR, "The PIN is locked; no login was tried. "
 		    "The security officer resets it: Token & keys, then R.");
 		return ACT_NONE;
 	}
 	if (hd_pin_len(pin) == 0) {
-		tui_note(t, RO_WARNING, "Type the PIN, then Enter.");
+		tui_note(t, RO_WARNING, "Type the %s, then Enter.",
+		    l->fm.n > 1 ? "password" : "PIN");
 		return ACT_NONE;
 	}
 	tui_note(t, RO_DIM, "Logging in...");
-	if (hd_login(t->s, pin, &err) == 0) {
+	rc = l->fm.n > 1 ? login_joined(t, l, &err) : hd_login(t->s, pin, &err);
+	if (rc == 0) {
 		tui_refresh_token(t);
 		tui_note(t, RO_OK, "Logged in to token '%s'.", t->ti.label);
 		return ACT_POP;

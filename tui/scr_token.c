@@ -227,6 +227,14 @@ tok_delete(struct tui *t, struct view *v)
 }
 
 static enum act
+tok_caps(struct tui *t, struct view *v)
+{
+	(void)v;
+	tui_push(t, &scr_caps, NULL);
+	return ACT_NONE;
+}
+
+static enum act
 tok_other(struct tui *t, struct view *v, int ch)
 {
 	struct tokscr *ts = v->st;
@@ -241,6 +249,7 @@ static const struct binding keys[] = {
 	{ 'R', 0, "R", "Reset PIN (SO)", tok_reset },
 	{ 'i', 0, "i", "Initialize", tok_init },
 	{ 'd', 0, "d", "Delete key", tok_delete },
+	{ 'p', 0, "p", "Capabilities", tok_caps },
 	{ KEY_UP, 'k', NULL, "Previous key (also PgUp, Home)", NULL },
 	{ KEY_DOWN, 'j', NULL, "Next key (also PgDn, End)", NULL },
 	{ 0, 0, NULL, NULL, NULL },

@@ -53,4 +53,5 @@ const struct screen *const tui_screens[] = {
 	&scr_sign_run, &scr_sign_verify, &scr_cert_import, &scr_cert_checks,
 	&scr_cert_done, &scr_certs, &scr_cert_copy, &scr_audit, &scr_migrate,
 	&scr_migrate_view, NULL,
+	&scr_cert_done, &scr_certs, &scr_cert_copy, &scr_caps, NULL,
 };

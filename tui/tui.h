@@ -231,6 +231,7 @@ int cert_row(struct tui *t, int y, const char *name, enum role r,
 void cert_copy(struct tui *t, const char *sha1);
 
 /* The screens (scr_*.c) and their table (screens.c). */
+extern const struct screen scr_caps;
 extern const struct screen scr_menu, scr_login, scr_token, scr_inittok,
     scr_change_pin, scr_reset_pin, scr_help, scr_msgs, scr_ask,
     scr_delkey;

@@ -41,7 +41,9 @@ enum fault {
     DEVICE_REMOVED_AFTER, SLOW_LOGIN,
     KEYGEN_TEMPLATE_INCONSISTENT, KEYGEN_ATTRIBUTE_INVALID, KEYGEN_HALF,
     KEY_EXTRACTABLE, SETATTR_UNSUPPORTED, EC_POINT_RAW, SIGN_DEVICE_ERROR,
-    CERT_REFUSED, SLOW_KEYGEN, NO_RSA_PSS, NO_RAW_RSA, DATA_REFUSED, N_FAULTS
+    CERT_REFUSED, SLOW_KEYGEN, NO_RSA_PSS, NO_RAW_RSA, DATA_REFUSED,
+    CLOUDHSM, ATTESTATION, LOGIN_CKR,   /* vendor modes: vendor.c */
+    N_FAULTS
 };
 
 static const struct {
@@ -66,6 +68,9 @@ static const struct {
     [NO_RSA_PSS]           = { "no-rsa-pss", 0 },
     [NO_RAW_RSA]           = { "no-raw-rsa", 0 },
     [DATA_REFUSED]         = { "data-refused", 0 },
+    [CLOUDHSM]             = { "cloudhsm", 0 },
+    [ATTESTATION]          = { "attestation", 0 },
+    [LOGIN_CKR]            = { "login-ckr", 1 },
 };
 
 struct config {
@@ -167,6 +172,9 @@ static CK_RV parse_faults(const char *spec, struct config *cfg)
     X(Initialize, (CK_VOID_PTR a), (a)) \
     X(Finalize, (CK_VOID_PTR r), (r)) \
     X(GetInfo, (CK_INFO_PTR i), (i)) \
+    X(OpenSession, (CK_SLOT_ID sl, CK_FLAGS f, CK_VOID_PTR a, CK_NOTIFY n, \
+                    CK_SESSION_HANDLE_PTR s), (sl, f, a, n, s)) \
+    X(FindObjectsInit, (ARG_S, CK_ATTRIBUTE_PTR t, CK_ULONG c), (s, t, c)) \
     X(GetFunctionList, (CK_FUNCTION_LIST_PTR_PTR l), (l)) \
     X(GetSlotList, (CK_BBOOL p, CK_SLOT_ID_PTR l, CK_ULONG_PTR c), (p, l, c)) \
     X(GetSlotInfo, (CK_SLOT_ID s, CK_SLOT_INFO_PTR i), (s, i)) \
@@ -189,8 +197,6 @@ static CK_RV parse_faults(const char *spec, struct config *cfg)
 #define FORWARDED_FUNCS(X) \
     X(WaitForSlotEvent, (CK_FLAGS f, CK_SLOT_ID_PTR s, CK_VOID_PTR r), (f, s, r)) \
     X(InitToken, (CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG l, CK_UTF8CHAR_PTR lb), (s, p, l, lb)) \
-    X(OpenSession, (CK_SLOT_ID sl, CK_FLAGS f, CK_VOID_PTR a, CK_NOTIFY n, \
-                    CK_SESSION_HANDLE_PTR s), (sl, f, a, n, s)) \
     X(CloseSession, SIG_SESSION) \
     X(CloseAllSessions, (CK_SLOT_ID s), (s)) \
     X(GetSessionInfo, (ARG_S, CK_SESSION_INFO_PTR i), (s, i)) \
@@ -202,7 +208,6 @@ static CK_RV parse_faults(const char *spec, struct config *cfg)
                    CK_OBJECT_HANDLE_PTR n), (s, o, t, c, n)) \
     X(DestroyObject, (ARG_S, CK_OBJECT_HANDLE o), (s, o)) \
     X(GetObjectSize, (ARG_S, CK_OBJECT_HANDLE o, CK_ULONG_PTR z), (s, o, z)) \
-    X(FindObjectsInit, (ARG_S, CK_ATTRIBUTE_PTR t, CK_ULONG c), (s, t, c)) \
     X(FindObjects, (ARG_S, CK_OBJECT_HANDLE_PTR o, CK_ULONG m, CK_ULONG_PTR c), (s, o, m, c)) \
     X(FindObjectsFinal, SIG_SESSION) \
     X(EncryptInit, SIG_MECH_KEY) X(Encrypt, SIG_IN_OUT) X(EncryptUpdate, SIG_IN_OUT) X(EncryptFinal, SIG_OUT) \
@@ -361,11 +366,18 @@ static CK_RV fk_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
     return rv;
 }
 
+static void vendor_info(CK_INFO_PTR info);
+static void vendor_token_info(CK_TOKEN_INFO_PTR info);
+
 static CK_RV fk_GetInfo(CK_INFO_PTR info)       /* never "removed" */
 {
     int gone;
     CK_RV rv = enter(&gone);
-    return rv != CKR_OK ? rv : st.real.C_GetInfo(info);
+    if (rv == CKR_OK)
+        rv = st.real.C_GetInfo(info);
+    if (rv == CKR_OK)
+        vendor_info(info);
+    return rv;
 }
 
 static CK_RV fk_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
@@ -414,6 +426,7 @@ static CK_RV fk_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
         info->flags |= CKF_USER_PIN_LOCKED;
     if (on(PIN_EXPIRED))
         info->flags |= CKF_USER_PIN_TO_BE_CHANGED;
+    vendor_token_info(info);
     return CKR_OK;
 }
 
@@ -423,6 +436,8 @@ static void sleep_ms(unsigned long ms)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
+
+static CK_RV cloudhsm_pin(CK_UTF8CHAR_PTR *pin, CK_ULONG *len);
 
 static CK_RV fk_Login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
@@ -436,6 +451,10 @@ static CK_RV fk_Login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pi
         sleep_ms(st.cfg.arg[SLOW_LOGIN]);
     if (user == CKU_USER && on(PIN_LOCKED))
         return CKR_PIN_LOCKED;              /* not forwarded, whatever the PIN */
+    if (on(LOGIN_CKR))
+        return (CK_RV)st.cfg.arg[LOGIN_CKR];
+    if (user == CKU_USER && on(CLOUDHSM) && (rv = cloudhsm_pin(&pin, &len)) != CKR_OK)
+        return rv;
     rv = st.real.C_Login(s, user, pin, len);
     if (rv == CKR_OK && user == CKU_USER && on(PIN_EXPIRED)) {
         st.real.C_Logout(s);                /* right PIN, but "expired" */
@@ -501,6 +520,11 @@ static void slow_keygen(void)
     sleep_ms(st.cfg.arg[SLOW_KEYGEN]);
 }
 
+static void attest_make(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+                        CK_OBJECT_HANDLE priv);
+static void attest_follow_id(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+                             CK_ATTRIBUTE_PTR t, CK_ULONG n);
+
 static CK_RV fk_GenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR mech,
                                 CK_ATTRIBUTE_PTR pub_t, CK_ULONG pub_n,
                                 CK_ATTRIBUTE_PTR priv_t, CK_ULONG priv_n,
@@ -517,6 +541,8 @@ static CK_RV fk_GenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR mech,
     if (on(KEYGEN_ATTRIBUTE_INVALID))
         return CKR_ATTRIBUTE_VALUE_INVALID;
     rv = st.real.C_GenerateKeyPair(s, mech, pub_t, pub_n, priv_t, priv_n, pub, priv);
+    if (rv == CKR_OK && on(ATTESTATION))
+        attest_make(s, pub_t, pub_n, *priv);
     if (rv == CKR_OK && on(SLOW_KEYGEN))
         slow_keygen();
     if (rv != CKR_OK || !on(KEYGEN_HALF))
@@ -682,7 +708,10 @@ static CK_RV fk_SetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
         return CKR_DEVICE_REMOVED;
     if (on(SETATTR_UNSUPPORTED))
         return CKR_FUNCTION_NOT_SUPPORTED;
-    return st.real.C_SetAttributeValue(s, o, t, n);
+    rv = st.real.C_SetAttributeValue(s, o, t, n);
+    if (rv == CKR_OK && on(ATTESTATION))
+        attest_follow_id(s, o, t, n);
+    return rv;
 }
 
 static int has_class(CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_CLASS want)
@@ -707,7 +736,7 @@ static CK_RV fk_CreateObject(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n
         return rv;
     if (gone)
         return CKR_DEVICE_REMOVED;
-    if (on(CERT_REFUSED) && has_class(t, n, CKO_CERTIFICATE))
+    if ((on(CERT_REFUSED) || on(CLOUDHSM)) && has_class(t, n, CKO_CERTIFICATE))
         return CKR_TEMPLATE_INCONSISTENT;
     if (on(DATA_REFUSED) && has_class(t, n, CKO_DATA))
         return CKR_TEMPLATE_INCONSISTENT;
@@ -829,6 +858,9 @@ static CK_RV fk_SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HAND
         return CKR_MECHANISM_INVALID;
     return st.real.C_SignInit(s, m, key);
 }
+
+/* The vendor modes (cloudhsm, attestation) live in their own file. */
+#include "vendor.c"
 
 /* ---- plain forwarding and the exported symbols ---------------------------- */
 

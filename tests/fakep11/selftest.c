@@ -1023,6 +1023,8 @@ static int rm_entry(const char *path, const struct stat *sb, int type, struct FT
     return remove(path);
 }
 
+#include "selftest_vendor.c"
+
 int main(int argc, char **argv)
 {
     char dir[] = "/tmp/fakep11-selftest.XXXXXX";
@@ -1068,6 +1070,7 @@ int main(int argc, char **argv)
     test_device_removed();
     test_slow_login();
     test_object_faults();
+    test_vendor_modes();
     test_bad_fault(dir, "bogus", "'bogus'");
     test_bad_fault(dir, "pin-count-low,pin-lockd", "'pin-lockd'");
     test_bad_fault(dir, "device-removed-after=x", "device-removed-after=x");

@@ -445,6 +445,24 @@ test_config_reads_the_audit_keys(void **state)
 	assert_refused(state, "audit_log: ''\n", "1:12", "empty value");
 }
 
+/* A remote token: the client module's socket, and a vendor forced. */
+static void
+test_config_takes_p11kit_server_and_vendor(void **state)
+{
+	struct hd_config cfg;
+	struct hd_err err;
+	char path[1024];
+
+	assert_int_equal(load(state, "p11kit_server: unix:path=/run/h.sock\n"
+	    "vendor: cloudhsm\n", &cfg, &err, path, sizeof(path)), 0);
+	assert_string_equal(cfg.p11kit_server, "unix:path=/run/h.sock");
+	assert_string_equal(cfg.vendor, "cloudhsm");
+	assert_null(cfg.module);
+	hd_config_free(&cfg);
+	assert_null(cfg.vendor);
+	assert_refused(state, "vendor:\n", "1:8", "empty value");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -480,6 +498,7 @@ main(void)
 		T(test_config_rejects_non_scalar_key),
 		T(test_config_error_hint_points_to_the_manual),
 		T(test_config_cert_store_takes_auto_token_local),
+		T(test_config_takes_p11kit_server_and_vendor),
 		T(test_config_rejects_unknown_cert_store),
 		T(test_config_reads_the_audit_keys),
 	};

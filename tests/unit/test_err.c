@@ -159,10 +159,28 @@ test_err_vendor_ckr_shows_hex_value(void **state)
 	(void)state;
 	assert_int_equal(ckr_at_login(0x80000123UL, &err), HD_E_TOKEN);
 	assert_string_equal(err.msg,
-	    "token 'x': login: the module returned error 0x80000123");
-	assert_string_equal(err.hint, "");
+	    "token 'x': login: the module returned vendor error 0x80000123");
+	assert_non_null(strstr(err.hint, "vendor's documentation"));
+	assert_non_null(strstr(err.hint, "quorum (M of N)"));
 	assert_string_equal(hd_ckr_words(0x80000123UL),
 	    "the module returned an unknown error");
+	assert_string_equal(hd_ckr_name(0x80000123UL), "CKR_VENDOR_DEFINED");
+}
+
+/* Luna's cryptoki_v2.h: CKR_USER_LOCKED_OUT = CKR_VENDOR_DEFINED + 7. */
+static void
+test_err_luna_user_locked_out_is_named(void **state)
+{
+	struct hd_err err;
+
+	(void)state;
+	assert_int_equal(ckr_at_login(0x80000007UL, &err), HD_E_PIN_LOCKED);
+	assert_string_equal(err.msg, "token 'x': login: the user is locked "
+	    "out after too many failed logins");
+	assert_non_null(strstr(err.hint, "security officer must unlock"));
+	assert_string_equal(hd_ckr_name(0x80000007UL),
+	    "CKR_USER_LOCKED_OUT on Luna");
+	assert_int_equal(hd_code_exit(err.code), 1);
 }
 
 static void
@@ -172,7 +190,7 @@ test_err_ckr_replaces_previous_hint(void **state)
 
 	(void)state;
 	hd_err_ckr(&err, CKR_PIN_INCORRECT, "login", "token 'x'");
-	hd_err_ckr(&err, 0x80000123UL, "login", "token 'x'");
+	hd_err_ckr(&err, CKR_ARGUMENTS_BAD, "login", "token 'x'");
 	assert_string_equal(err.hint, "");
 }
 
@@ -272,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_err_user_not_logged_in_says_log_in_first),
 		cmocka_unit_test(test_err_vendor_ckr_shows_hex_value),
 		cmocka_unit_test(test_err_ckr_replaces_previous_hint),
+		cmocka_unit_test(test_err_luna_user_locked_out_is_named),
 		cmocka_unit_test(test_err_exit_status_is_1_for_pin_errors),
 		cmocka_unit_test(test_err_exit_status_is_2_for_bad_input),
 		cmocka_unit_test(test_err_exit_status_is_130_when_cancelled),

@@ -537,14 +537,14 @@ _lacks_text() { ! grep -Fq -- "$1" <<<"$TUI_SCREEN"; }
 
 # wait_for TEXT [SECONDS]: until the screen shows TEXT; else a failure.
 wait_for() {
-	tui_wait_until "${2:-10}" _has_text "$1" && return 0
+	tui_wait_until "${2:-10}" _has_text "$1" && _settle && return 0
 	fail "timed out after ${2:-10}s waiting for '$1' on screen"
 	return 1
 }
 
 # wait_for_re REGEX [SECONDS]: the same with an extended regex.
 wait_for_re() {
-	tui_wait_until "${2:-10}" _has_re "$1" && return 0
+	tui_wait_until "${2:-10}" _has_re "$1" && _settle && return 0
 	fail "timed out after ${2:-10}s waiting for /$1/ on screen"
 	return 1
 }
@@ -662,13 +662,13 @@ expect_never_on_screen() {	# expect_never_on_screen TEXT [WHAT]
 
 # wait_title NAME [SECONDS]: the title line names screen NAME.
 wait_title() {
-	wait_for_re "^ hsmdesk [^ ]+ (—|-) $1\$" "${2:-10}" || return 1
-	_settle
+	wait_for_re "^ hsmdesk [^ ]+ (—|-) $1\$" "${2:-10}"
 }
 
 # Until two captures in a row are the same (at most 2 s): tmux may show a
-# new title a moment before the rest of the screen, and a check read from
-# $TUI_SCREEN right after wait_title must see the whole frame.
+# new title or message a moment before the rest of the screen, and a check
+# read from $TUI_SCREEN right after wait_for or wait_title must see the
+# whole frame.
 _settle() {
 	local prev end
 	end=$(($(_now_ms) + 2000))

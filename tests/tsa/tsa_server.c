@@ -1,0 +1,311 @@
+/*
+ * The local test TSA (RFC 3161 over HTTP, RFC 3161 §3.4) for the tests
+ * and the bench: one process, one loopback port per behaviour, answers
+ * made by OpenSSL's TS_RESP_CTX with a TSA certificate issued by the
+ * test CA (tests/unit/testca.c).  In C, not a script, so that it needs
+ * nothing beyond the build's own libraries and can also answer wrongly.
+ *
+ *   tsa_server DIR [LIFETIME]
+ *
+ * writes DIR/ca.pem (the test CA: --TSA-CAfile), DIR/tsa.pem (the TSA
+ * certificate) and DIR/ports, one "MODE PORT" line per behaviour:
+ *   good     a proper time-stamp token
+ *   slow     the same, after 3 seconds (HD_TSA_SLOW seconds if set)
+ *   http500  HTTP 500
+ *   garbage  200 with bytes that are no TimeStampResp
+ *   nonce    a proper token for another nonce
+ *   noeku    a token signed by a certificate without timeStamping
+ *   down     a port nothing listens on (bound, then closed)
+ * Each request appends "MODE REQUEST-LINE" to DIR/log.  A child per
+ * connection, so a slow answer holds up no other.  It exits after
+ * LIFETIME seconds (default 600) so that a crashed test leaves nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ts.h>
+
+#include "testca.h"
+
+enum mode { GOOD, SLOW, HTTP500, GARBAGE, NONCE, NOEKU, DOWN, NMODES };
+static const char *names[NMODES] = {
+	"good", "slow", "http500", "garbage", "nonce", "noeku", "down"
+};
+
+struct tsa {
+	struct tc_ca ca;
+	EVP_PKEY *key;
+	X509 *cert, *noeku;
+	char dir[4096];
+};
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "tsa_server: %s: %s\n", what, strerror(errno));
+	ERR_print_errors_fp(stderr);
+	exit(1);
+}
+
+static int
+listener(unsigned short *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&a, sizeof(a)) == -1 ||
+	    listen(fd, 64) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) == -1)
+		die("listen");
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void
+certs_make(struct tsa *t)
+{
+	struct tc_leaf l = { .cn = "hsmdesk test TSA", .ku =
+	    KU_DIGITAL_SIGNATURE, .eku = "critical,timeStamping" };
+	char path[4200];
+
+	if (tc_ca_new(&t->ca, "hsmdesk test TSA root") == -1 ||
+	    (t->key = EVP_EC_gen("P-256")) == NULL ||
+	    (t->cert = tc_issue_key(&t->ca, t->key, &l)) == NULL)
+		die("certificates");
+	l.cn = "hsmdesk test TSA without EKU";
+	l.eku = "";
+	if ((t->noeku = tc_issue_key(&t->ca, t->key, &l)) == NULL)
+		die("certificates");
+	snprintf(path, sizeof(path), "%s/ca.pem", t->dir);
+	if (tc_write_pem(path, t->ca.cert) == -1)
+		die(path);
+	snprintf(path, sizeof(path), "%s/tsa.pem", t->dir);
+	if (tc_write_pem(path, t->cert) == -1)
+		die(path);
+}
+
+/* The request: headers up to the blank line, then Content-Length bytes. */
+static int
+read_request(int fd, char *buf, size_t cap, char **body, size_t *blen)
+{
+	size_t used = 0, head = 0;
+	char *end, *cl;
+	ssize_t n;
+
+	for (;;) {
+		if (head == 0 && (end = memmem(buf, used, "\r\n\r\n", 4))) {
+			*end = '\0';
+			head = (size_t)(end + 4 - buf);
+			cl = strcasestr(buf, "\r\nContent-Length:");
+			*blen = cl ? strtoul(cl + 17, NULL, 10) : 0;
+			*end = '\r';
+		}
+		if (head != 0 && used >= head + *blen)
+			break;
+		if (used == cap - 1 || (n = read(fd, buf + used,
+		    cap - 1 - used)) <= 0)
+			return -1;
+		used += (size_t)n;
+		buf[used] = '\0';
+	}
+	*body = buf + head;
+	return 0;
+}
+
+/* nonce mode: the request as if it carried another nonce */
+static BIO *
+request_bio(enum mode m, const char *body, size_t len)
+{
+	BIO *b = BIO_new_mem_buf(body, (int)len);
+	TS_REQ *req;
+	ASN1_INTEGER *n;
+
+	if (m != NONCE || b == NULL)
+		return b;
+	req = d2i_TS_REQ_bio(b, NULL);
+	BIO_free(b);
+	b = BIO_new(BIO_s_mem());
+	if (req == NULL || b == NULL)
+		return b;
+	n = ASN1_INTEGER_new();
+	ASN1_INTEGER_set(n, 4242);
+	TS_REQ_set_nonce(req, n);
+	ASN1_INTEGER_free(n);
+	i2d_TS_REQ_bio(b, req);
+	TS_REQ_free(req);
+	return b;
+}
+
+static int
+respond(struct tsa *t, enum mode m, const char *body, size_t len,
+    unsigned char **der)
+{
+	TS_RESP_CTX *ctx = TS_RESP_CTX_new();
+	ASN1_OBJECT *policy = OBJ_txt2obj("1.3.6.1.4.1.4146.2.3.999", 1);
+	BIO *req = request_bio(m, body, len);
+	TS_RESP *resp = NULL;
+	int n = -1;
+
+	if (ctx == NULL || policy == NULL || req == NULL ||
+	    !TS_RESP_CTX_set_signer_cert(ctx, m == NOEKU ? t->noeku : t->cert) ||
+	    !TS_RESP_CTX_set_signer_key(ctx, t->key) ||
+	    !TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256()) ||
+	    !TS_RESP_CTX_set_def_policy(ctx, policy) ||
+	    !TS_RESP_CTX_add_md(ctx, EVP_sha256()) ||
+	    !TS_RESP_CTX_add_md(ctx, EVP_sha384()) ||
+	    !TS_RESP_CTX_add_md(ctx, EVP_sha512()) ||
+	    (resp = TS_RESP_create_response(ctx, req)) == NULL)
+		goto out;
+	n = i2d_TS_RESP(resp, der);
+out:
+	TS_RESP_free(resp);
+	BIO_free(req);
+	ASN1_OBJECT_free(policy);
+	TS_RESP_CTX_free(ctx);
+	return n;
+}
+
+static void
+send_all(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+	ssize_t n;
+
+	while (len > 0 && (n = write(fd, c, len)) > 0) {
+		c += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+reply(int fd, const char *status, const char *type, const void *body,
+    size_t len)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: "
+	    "%s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
+	    type, len);
+
+	send_all(fd, head, (size_t)n);
+	send_all(fd, body, len);
+}
+
+static void
+log_request(struct tsa *t, enum mode m, const char *buf)
+{
+	char path[4200], line[600];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/log", t->dir);
+	n = snprintf(line, sizeof(line), "%s %.*s\n", names[m],
+	    (int)strcspn(buf, "\r\n"), buf);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
+		return;
+	send_all(fd, line, n < (int)sizeof(line) ? (size_t)n :
+	    sizeof(line) - 1);
+	close(fd);
+}
+
+static void
+serve(struct tsa *t, enum mode m, int fd)
+{
+	static char buf[65536];
+	static const char junk[] = "this is not a TimeStampResp";
+	unsigned char *der = NULL;
+	const char *slow = getenv("HD_TSA_SLOW");
+	char *body;
+	size_t blen = 0;
+	int n;
+
+	if (read_request(fd, buf, sizeof(buf), &body, &blen) == -1)
+		return;
+	log_request(t, m, buf);
+	if (m == SLOW)
+		sleep(slow ? (unsigned)atoi(slow) : 3);
+	if (m == HTTP500) {
+		reply(fd, "500 Internal Server Error", "text/plain", "oops", 4);
+		return;
+	}
+	if (m == GARBAGE) {
+		reply(fd, "200 OK", "application/timestamp-reply", junk,
+		    sizeof(junk) - 1);
+		return;
+	}
+	if ((n = respond(t, m, body, blen, &der)) <= 0) {
+		reply(fd, "400 Bad Request", "text/plain", "bad", 3);
+		return;
+	}
+	reply(fd, "200 OK", "application/timestamp-reply", der, (size_t)n);
+	OPENSSL_free(der);
+}
+
+static void
+ports_write(struct tsa *t, const unsigned short *port)
+{
+	char path[4200], tmp[4300];
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/ports", t->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		die(tmp);
+	for (i = 0; i < NMODES; i++)
+		fprintf(f, "%s %u\n", names[i], port[i]);
+	if (fclose(f) != 0 || rename(tmp, path) == -1)
+		die(path);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct tsa t;
+	struct pollfd pfd[NMODES];
+	unsigned short port[NMODES];
+	int i, c;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: tsa_server DIR [LIFETIME]\n");
+		return 2;
+	}
+	snprintf(t.dir, sizeof(t.dir), "%s", argv[1]);
+	alarm(argc == 3 ? (unsigned)atoi(argv[2]) : 600);
+	signal(SIGCHLD, SIG_IGN);	/* no zombies */
+	signal(SIGPIPE, SIG_IGN);
+	certs_make(&t);
+	for (i = 0; i < NMODES; i++) {
+		pfd[i].fd = listener(&port[i]);
+		pfd[i].events = POLLIN;
+	}
+	close(pfd[DOWN].fd);		/* refused from now on */
+	pfd[DOWN].fd = -1;
+	ports_write(&t, port);
+	for (;;) {
+		if (poll(pfd, NMODES, -1) == -1 && errno != EINTR)
+			die("poll");
+		for (i = 0; i < NMODES; i++) {
+			if (pfd[i].fd == -1 || !(pfd[i].revents & POLLIN) ||
+			    (c = accept(pfd[i].fd, NULL, NULL)) == -1)
+				continue;
+			if (fork() == 0) {
+				serve(&t, (enum mode)i, c);
+				shutdown(c, SHUT_WR);
+				_exit(0);
+			}
+			close(c);
+		}
+	}
+}

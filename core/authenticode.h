@@ -98,6 +98,7 @@ struct hd_ac_sign {
 	PKCS7 *old;			/* the signature to nest into */
 	unsigned char *der;		/* the signature to embed */
 	int len;
+	char tsa[512], ts_time[32];	/* its timestamp's, "" if none */
 };
 int hd_ac_setup(struct hd_ac_sign *g, const struct hd_der *cert,
     const struct hd_der *chain, size_t nchain, struct hd_err *err);

@@ -37,6 +37,7 @@ enum hd_code {
 	HD_E_INTERNAL,
 	HD_E_BAD_SIG,		/* a signature does not verify */
 	HD_E_UNTRUSTED,		/* a valid signature without a trusted chain */
+	HD_E_TSA,		/* no timestamp authority gave a timestamp */
 	HD_E__COUNT
 };
 
@@ -308,6 +309,7 @@ struct hd_sign_pe_opts {
 	int replace;		/* with out: an existing out may be replaced */
 	hd_progress_fn progress;	/* NULL: none; non-zero cancels */
 	void *arg;
+	struct hd_tsa *tsa;	/* timestamp the new signature; NULL: none */
 };
 
 struct hd_sign_pe_result {
@@ -320,6 +322,8 @@ struct hd_sign_pe_result {
 				 * file, which still name the unsigned content */
 	char sha1[41];		/* signer certificate's SHA-1 thumbprint */
 	char md[16];		/* "SHA256", "SHA384", "SHA512" */
+	char tsa[512];		/* the TSA that timestamped it, "" if none */
+	char ts_time[32];	/* its time, "2026-01-31T12:00:00Z", or "" */
 };
 
 int hd_sign_pe(struct hd_session *s, const struct hd_key *k,
@@ -497,6 +501,49 @@ int hd_cert_accept(struct hd_session *s, const char *path,
     struct hd_err *err);
 void hd_accept_free(struct hd_accept *a);
 
+/* ---- RFC 3161 timestamps (tsa.c, tsa_attach.c, tsa_verify.c) ---------- */
+
+#define HD_TSA_URLS 8
+#define HD_TSA_TIMEOUT 15	/* seconds, signtool's and osslsigncode's
+				 * order of magnitude */
+#define HD_TSA_ATTEMPTS 3
+
+struct hd_tsa_opts {
+	const char *urls[HD_TSA_URLS];	/* http:// or https://, in order */
+	size_t nurls;
+	const char *md;		/* /td: "sha256" (NULL), "sha384", "sha512" */
+	unsigned timeout;	/* seconds per attempt; 0: HD_TSA_TIMEOUT */
+	unsigned attempts;	/* per TSA and file; 0: HD_TSA_ATTEMPTS */
+	int optional;		/* no TSA answers: sign without a timestamp */
+	/* called before each request (a progress stage); may be NULL */
+	void (*asking)(void *arg, const char *url, unsigned attempt);
+	void *arg;
+};
+
+/*
+ * One batch's TSAs: hd_tsa_open once, the handle in each file's signing
+ * options (hd_sign_opts.tsa, hd_sign_pe_opts.tsa), hd_tsa_close.  A TSA
+ * that failed is not asked again in the batch.
+ */
+struct hd_tsa;
+int hd_tsa_open(const struct hd_tsa_opts *o, struct hd_tsa **out,
+    struct hd_err *err);
+void hd_tsa_close(struct hd_tsa *t);
+/* Why the last file got no timestamp (--tr-optional), "" if it got one. */
+const char *hd_tsa_skipped(const struct hd_tsa *t);
+/* How TSA i failed in this batch, "" if it has not. */
+const char *hd_tsa_failure(const struct hd_tsa *t, size_t i);
+
+/* A signature's timestamp, as verify reports it. */
+struct hd_ts_report {
+	int present;		/* the signature carries a timestamp */
+	int ok;			/* 1 its token verifies (signature, chain to
+				 * the TSA CA file, imprint), 0 not */
+	char time[32];		/* "2026-01-31T12:00:00Z" */
+	char subject[256];	/* the TSA certificate's subject */
+	char why[256];		/* when not ok: why, in words */
+};
+
 /* ---- detached CMS signatures (cms_sign.c, cms_verify.c) ----------------- */
 
 /*
@@ -514,6 +561,7 @@ struct hd_sign_opts {
 				 * once the new one is complete) */
 	int defer;		/* batch: outputs are fsynced and renamed
 				 * into place by hd_sign_commit */
+	struct hd_tsa *tsa;	/* timestamp each signature; NULL: none */
 };
 
 /* What hd_sign_open settled on, for the operator. */
@@ -530,6 +578,8 @@ struct hd_sign_result {
 	uint64_t size;		/* bytes signed */
 	char digest[129];	/* the file's digest, lower-case hex */
 	size_t sig_len;		/* bytes of DER written */
+	char tsa[512];		/* the TSA that timestamped it, "" if none */
+	char ts_time[32];	/* its time, "2026-01-31T12:00:00Z", or "" */
 };
 
 int hd_sign_open(struct hd_session *s, const struct hd_key *k,

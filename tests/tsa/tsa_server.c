@@ -35,6 +35,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ts.h>
+#include <openssl/x509v3.h>
 
 #include "testca.h"
 
@@ -86,7 +87,6 @@ certs_make(struct tsa *t)
 	    (t->cert = tc_issue_key(&t->ca, t->key, &l)) == NULL)
 		die("certificates");
 	l.cn = "hsmdesk test TSA without EKU";
-	l.eku = "";
 	if ((t->noeku = tc_issue_key(&t->ca, t->key, &l)) == NULL)
 		die("certificates");
 	snprintf(path, sizeof(path), "%s/ca.pem", t->dir);
@@ -149,6 +149,22 @@ request_bio(enum mode m, const char *body, size_t len)
 	return b;
 }
 
+/*
+ * TS_RESP_CTX_set_signer_cert refuses a certificate without the EKU, so
+ * noeku hands it a copy of the good one and then takes the EKU off that
+ * copy (re-signed by the CA): the context signs with what it holds.
+ */
+static int
+noeku_now(struct tsa *t)
+{
+	int i = X509_get_ext_by_NID(t->noeku, NID_ext_key_usage, -1);
+	X509_EXTENSION *e = i >= 0 ? X509_delete_ext(t->noeku, i) : NULL;
+
+	X509_EXTENSION_free(e);
+	return e != NULL && X509_sign(t->noeku, t->ca.key, EVP_sha256()) ?
+	    0 : -1;
+}
+
 static int
 respond(struct tsa *t, enum mode m, const char *body, size_t len,
     unsigned char **der)
@@ -161,6 +177,7 @@ respond(struct tsa *t, enum mode m, const char *body, size_t len,
 
 	if (ctx == NULL || policy == NULL || req == NULL ||
 	    !TS_RESP_CTX_set_signer_cert(ctx, m == NOEKU ? t->noeku : t->cert) ||
+	    (m == NOEKU && noeku_now(t) == -1) ||
 	    !TS_RESP_CTX_set_signer_key(ctx, t->key) ||
 	    !TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256()) ||
 	    !TS_RESP_CTX_set_def_policy(ctx, policy) ||

@@ -32,7 +32,7 @@ enum {
 	OPT_DESC = 1 << 19,
 	OPT_URL = 1 << 20,
 	OPT_AS = 1 << 21,
-	OPT_TR = 1 << 22,	/* --tr, --td: timestamps, not built yet */
+	OPT_TR = 1 << 22,	/* --tr, --td, --tr-timeout, --tr-optional */
 	OPT_CAFILE = 1 << 23,
 	OPT_SIG = 1 << 30,
 	/* certificates; high bits, apart from those other verbs add */
@@ -59,7 +59,11 @@ struct cli {
 	int der, force, allow_exportable, yes;
 	const char *trust_root, *sha1, *sha256, *expiring;
 	int chain, p7b;
-	const char *fd, *type, *desc, *url, *tr, *td, *cafile, *sig;
+	const char *fd, *type, *desc, *url, *td, *cafile, *sig;
+	const char *tr[HD_TSA_URLS];	/* --tr, in order */
+	int ntr;
+	const char *tr_timeout, *tsa_cafile;
+	int tr_optional;
 	int pss, append;
 	int json, quiet, verbose, version, help;
 	int used;		/* OPT_* bits given on the command line */
@@ -87,6 +91,10 @@ int cli_fail(const struct hd_err *err);
 int cli_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 int cli_open(struct cli *c, int uninit, struct hd_err *err);
+/* sign_tsa.c */
+int sign_tsa_open(struct cli *c, struct hd_tsa **t);
+void sign_tsa_note(const struct hd_tsa *t, const char *in, const char *tsa,
+    const char *when, char *out, size_t len);
 int cli_login(struct cli *c, struct hd_pin *pin, struct hd_err *err);
 
 /* pinsrc.c */

@@ -40,6 +40,7 @@ struct signing {
 	struct hd_sign *cms;		/* opened at the first CMS file */
 	struct hd_err open_err;		/* why it could not be, if so */
 	int ncms;
+	struct hd_tsa *tsa;		/* --tr: the batch's TSAs, or NULL */
 };
 
 /* The error without the file's name in front: the summary names it. */
@@ -73,9 +74,6 @@ check_words(const struct cli *c)
 	static const char *const mds[] = { "sha256", "sha384", "sha512" };
 	size_t i;
 
-	if (c->tr != NULL || c->td != NULL)
-		return cli_usage_error("sign: --tr/--td (RFC 3161 timestamps) "
-		    "are not built yet; sign without them for now");
 	if (c->sha1 == NULL)
 		return cli_usage_error("sign: --sha1 THUMB is required (the "
 		    "signing certificate; 'hsmdesk certs' lists them)");
@@ -193,7 +191,7 @@ static int
 sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 {
 	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1,
-	    .defer = g->ncms > 1 };
+	    .defer = g->ncms > 1, .tsa = g->tsa };
 	struct hd_sign_result res;
 	struct progress p;
 	int rc;
@@ -211,6 +209,9 @@ sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	progress_start(&p, c, j->in);
 	rc = hd_sign_file(g->cms, j->in, j->out, progress_cb, &p, &res, err);
 	progress_end(&p);
+	if (rc == 0)
+		sign_tsa_note(g->tsa, j->in, res.tsa, res.ts_time, j->out,
+		    sizeof(j->out));
 	return rc;
 }
 
@@ -220,7 +221,7 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	struct hd_der cert = { g->cert.der, g->cert.der_len };
 	struct hd_sign_pe_opts o = { .md = c->fd, .desc = c->desc,
 	    .url = c->url, .append = c->append, .out = c->out, .replace = 1,
-	    .progress = progress_cb };
+	    .progress = progress_cb, .tsa = g->tsa };
 	struct hd_sign_pe_result res;
 	struct progress p;
 	int rc;
@@ -238,6 +239,8 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	snprintf(j->out, sizeof(j->out), "%s (%u signature%s%s)", res.path,
 	    res.nsigs, res.nsigs == 1 ? "" : "s", res.had_signature &&
 	    !c->append ? ", the old one replaced" : "");
+	sign_tsa_note(g->tsa, j->in, res.tsa, res.ts_time, j->out,
+	    sizeof(j->out));
 	/* a warning, not chatter: -q does not silence it */
 	if (res.other_links > 0)
 		fprintf(stderr, "hsmdesk: %s: %lu other hard link%s still "
@@ -367,15 +370,19 @@ cmd_sign(struct cli *c)
 	char norm[41];
 	int i, rc, todo = 0;
 
+	memset(&g, 0, sizeof(g));
 	if ((rc = check_words(c)) != 0)
 		return rc;
 	hd_err_clear(&err);
 	if (hd_thumb_normalize(c->sha1, 40, norm, sizeof(norm), &err) == -1)
 		return cli_fail(&err);
-	if ((jobs = calloc((size_t)c->nargs, sizeof(*jobs))) == NULL)
+	if ((rc = sign_tsa_open(c, &g.tsa)) != 0)
+		return rc;
+	if ((jobs = calloc((size_t)c->nargs, sizeof(*jobs))) == NULL) {
+		hd_tsa_close(g.tsa);
 		return cli_fail(&(struct hd_err){ .code = HD_E_NOMEM,
 		    .msg = "out of memory" });
-	memset(&g, 0, sizeof(g));
+	}
 	for (i = 0; i < c->nargs; i++) {
 		jobs[i].in = c->args[i];
 		classify(c, &jobs[i]);
@@ -394,6 +401,7 @@ cmd_sign(struct cli *c)
 		    strsignal(cli_interrupted));
 		rc = 128 + cli_interrupted;
 	}
+	hd_tsa_close(g.tsa);
 	free(g.chain_buf);
 	hd_ders_free(g.chain, g.nchain);
 	hd_cert_free(&g.cert);

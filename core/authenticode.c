@@ -297,12 +297,10 @@ timestamp(struct hd_ac_sign *g, PKCS7 *p7, struct hd_err *err)
 
 	if (g->o->tsa == NULL)
 		return 0;
-	if (hd_tsa_stamp(g->o->tsa, ASN1_STRING_get0_data(si->enc_digest),
-	    (size_t)ASN1_STRING_length(si->enc_digest), &st, err) == -1) {
-		hd_err_hint(err, "%s was not signed and is unchanged",
-		    g->path);
+	if (hd_tsa_stamp(g->o->tsa, g->path,
+	    ASN1_STRING_get0_data(si->enc_digest),
+	    (size_t)ASN1_STRING_length(si->enc_digest), &st, err) == -1)
 		return -1;
-	}
 	if (st.token == NULL)
 		return 0;	/* --tr-optional: hd_tsa_skipped says why */
 	if (hd_tsa_attach_p7(si, &st) == -1)

@@ -406,12 +406,9 @@ timestamp(struct hd_sign *g, CMS_SignerInfo *si, const char *in,
 
 	if (g->opts.tsa == NULL)
 		return 0;
-	if (hd_tsa_stamp(g->opts.tsa, ASN1_STRING_get0_data(sig),
-	    (size_t)ASN1_STRING_length(sig), &st, err) == -1) {
-		hd_err_hint(err, "%s was not signed; no signature was "
-		    "written", in);
+	if (hd_tsa_stamp(g->opts.tsa, in, ASN1_STRING_get0_data(sig),
+	    (size_t)ASN1_STRING_length(sig), &st, err) == -1)
 		return -1;
-	}
 	if (st.token == NULL)
 		return 0;	/* --tr-optional: hd_tsa_skipped says why */
 	if (hd_tsa_attach_cms(si, &st) == -1) {

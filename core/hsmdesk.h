@@ -83,12 +83,15 @@ int hd_pin_equal(const struct hd_pin *a, const struct hd_pin *b);
 /* ---- paths and configuration (paths.c, config.c) ----------------------- */
 
 #define HD_DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define HD_TSA_URLS 8		/* timestamp servers in a list */
 
 struct hd_config {
 	char *module;		/* NULL if not set */
 	char *token;
 	unsigned idle_logout;	/* seconds, 0 = never; default 300 */
 	int cert_store;		/* enum hd_cert_store; default auto */
+	char *tsa[HD_TSA_URLS];	/* tsa: timestamp servers, in order */
+	size_t ntsa;
 	char path[4096];	/* the file it came from, "" if none */
 };
 
@@ -503,7 +506,6 @@ void hd_accept_free(struct hd_accept *a);
 
 /* ---- RFC 3161 timestamps (tsa.c, tsa_attach.c, tsa_verify.c) ---------- */
 
-#define HD_TSA_URLS 8
 #define HD_TSA_TIMEOUT 15	/* seconds, signtool's and osslsigncode's
 				 * order of magnitude */
 #define HD_TSA_ATTEMPTS 3

@@ -475,8 +475,8 @@ failures(struct hd_tsa *t, const int *before, char *buf, size_t len)
 }
 
 int
-hd_tsa_stamp(struct hd_tsa *t, const unsigned char *sig, size_t len,
-    struct hd_stamp *st, struct hd_err *err)
+hd_tsa_stamp(struct hd_tsa *t, const char *path, const unsigned char *sig,
+    size_t len, struct hd_stamp *st, struct hd_err *err)
 {
 	int before[HD_TSA_URLS];
 	char list[1024];
@@ -498,9 +498,9 @@ hd_tsa_stamp(struct hd_tsa *t, const unsigned char *sig, size_t len,
 		    "(%s)", list);
 		return 0;
 	}
-	hd_err_set(err, HD_E_TSA, 0, "no timestamp: %s", list);
-	hd_err_hint(err, "check the TSA URLs, the network and any proxy "
-	    "(http_proxy, https_proxy); --tr-optional signs without a "
-	    "timestamp");
+	hd_err_set(err, HD_E_TSA, 0, "%s: no timestamp: %s", path, list);
+	hd_err_hint(err, "nothing was signed or changed; check the TSA URLs, "
+	    "the network and any proxy (http_proxy, https_proxy), or sign "
+	    "with --tr-optional to go without a timestamp");
 	return -1;
 }

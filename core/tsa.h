@@ -23,12 +23,13 @@ struct hd_stamp {
 };
 
 /*
- * A timestamp over sig (a SignerInfo's signature value) from the batch's
+ * A timestamp over sig (a SignerInfo's signature value of the file
+ * path, which messages name) from the batch's
  * TSAs.  0: st->token set; 0 with st->token NULL: no TSA answered and
  * the batch is optional (hd_tsa_skipped says why); -1: no TSA answered.
  */
-int hd_tsa_stamp(struct hd_tsa *t, const unsigned char *sig, size_t len,
-    struct hd_stamp *st, struct hd_err *err);
+int hd_tsa_stamp(struct hd_tsa *t, const char *path, const unsigned char *sig,
+    size_t len, struct hd_stamp *st, struct hd_err *err);
 void hd_stamp_free(struct hd_stamp *st);
 
 /* tsa.c: the response checked against the request, the token's own

@@ -73,6 +73,7 @@ struct hd_ac_verifier {
 	    struct hd_err *err);
 	void *ctx;
 	const struct hd_pe *pe;		/* hd_verify_pe's */
+	const char *tsa_cafile;		/* timestamps' roots; NULL: system */
 	hd_progress_fn progress;
 	void *arg;
 };

@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert_int.h"
+#include "tsa.h"
 
 #define SIG_MAX (16 * 1024 * 1024)	/* no detached signature is larger */
 
@@ -299,6 +300,26 @@ describe(CMS_SignerInfo *si, X509 *signer, struct hd_verify_result *res)
 	    sizeof(res->not_after));
 }
 
+/* The first signer's timestamp, reported beside the verdict (which it
+ * does not change). */
+static void
+timestamp(CMS_ContentInfo *cms, const struct hd_verify_opts *o,
+    struct hd_verify_result *res)
+{
+	CMS_SignerInfo *si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms),
+	    0);
+	PKCS7 *token = si ? hd_tsa_token_cms(si) : NULL;
+	ASN1_OCTET_STRING *sig;
+
+	if (token == NULL)
+		return;
+	sig = CMS_SignerInfo_get0_signature(si);
+	hd_tsa_verify_token(token, ASN1_STRING_get0_data(sig),
+	    (size_t)ASN1_STRING_length(sig), o->tsa_cafile ? o->tsa_cafile :
+	    o->cafile, &res->ts);
+	PKCS7_free(token);
+}
+
 /* Find each signer's certificate, in the signature or the trust store. */
 static enum hd_verdict
 find_signers(CMS_ContentInfo *cms, X509_STORE *store, const char *sig,
@@ -562,6 +583,7 @@ hd_verify_file(const char *data, const char *sig,
 		outcome(res, err, v == HD_V_GOOD ? HD_V_ERROR : v, &e);
 		goto out;
 	}
+	timestamp(cms, o, res);
 	hd_err_clear(&e);
 	outcome(res, err, check_content(cms, data, sig, o, res, &e), &e);
 	hd_err_clear(&e);

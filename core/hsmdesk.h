@@ -294,6 +294,16 @@ int hd_ceremony_write(const char *text, const char *csr_path, int replace,
 
 /* ---- Authenticode for PE files (sign_pe.c, verify_pe.c) ---------------- */
 
+/* A signature's timestamp, as verify reports it. */
+struct hd_ts_report {
+	int present;		/* the signature carries a timestamp */
+	int ok;			/* 1 its token verifies (signature, chain to
+				 * the TSA CA file, imprint), 0 not */
+	char time[32];		/* "2026-01-31T12:00:00Z" */
+	char subject[256];	/* the TSA certificate's subject */
+	char why[256];		/* when not ok: why, in words */
+};
+
 /* A DER-encoded certificate. */
 struct hd_der {
 	const unsigned char *der;
@@ -352,6 +362,7 @@ struct hd_sig_report {
 	char subject[256];	/* the signer certificate's subject */
 	char md[32];		/* the file digest's algorithm: "SHA256" */
 	char result[512];	/* the outcome in words */
+	struct hd_ts_report ts;	/* its RFC 3161 timestamp, if any */
 };
 
 /* cafile NULL: the system's roots and the local store's trusted ones. */
@@ -373,6 +384,14 @@ int hd_sign_ps1(struct hd_session *s, const struct hd_key *k,
 int hd_verify_ps1(const char *path, const char *cafile,
     struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
     void *arg, struct hd_err *err);
+/* As hd_verify_pe and hd_verify_ps1, with the timestamps checked against
+ * tsa_cafile (NULL: cafile if given, else the system's roots). */
+int hd_verify_pe_ts(const char *path, const char *cafile,
+    const char *tsa_cafile, struct hd_sig_report **sigs, size_t *n,
+    hd_progress_fn progress, void *arg, struct hd_err *err);
+int hd_verify_ps1_ts(const char *path, const char *cafile,
+    const char *tsa_cafile, struct hd_sig_report **sigs, size_t *n,
+    hd_progress_fn progress, void *arg, struct hd_err *err);
 /* ---- certificates (thumb.c, cert_*.c) ---------------------------------- */
 
 /* Where a certificate is kept. */
@@ -536,15 +555,6 @@ const char *hd_tsa_skipped(const struct hd_tsa *t);
 /* How TSA i failed in this batch, "" if it has not. */
 const char *hd_tsa_failure(const struct hd_tsa *t, size_t i);
 
-/* A signature's timestamp, as verify reports it. */
-struct hd_ts_report {
-	int present;		/* the signature carries a timestamp */
-	int ok;			/* 1 its token verifies (signature, chain to
-				 * the TSA CA file, imprint), 0 not */
-	char time[32];		/* "2026-01-31T12:00:00Z" */
-	char subject[256];	/* the TSA certificate's subject */
-	char why[256];		/* when not ok: why, in words */
-};
 
 /* ---- detached CMS signatures (cms_sign.c, cms_verify.c) ----------------- */
 
@@ -617,6 +627,8 @@ struct hd_verify_opts {
 				 * and the local store's trusted roots, its
 				 * intermediates helping to build chains */
 	int any_eku;		/* accept any extended key usage */
+	const char *tsa_cafile;	/* the timestamp's TSA roots (PEM); NULL:
+				 * cafile if given, else the system's */
 	hd_progress_fn progress;	/* over the data file; may be NULL */
 	void *arg;
 };
@@ -635,6 +647,7 @@ struct hd_verify_result {
 	char alg[32];		/* "RSA PKCS#1 v1.5", "RSA-PSS", "ECDSA" */
 	char chain[1024];	/* the chain or why there is none, in words */
 	uint64_t size;		/* bytes of data hashed */
+	struct hd_ts_report ts;	/* the first signer's RFC 3161 timestamp */
 };
 
 int hd_verify_file(const char *data, const char *sig,

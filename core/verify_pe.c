@@ -17,6 +17,7 @@
 
 #include "authenticode.h"
 #include "cert_int.h"
+#include "tsa.h"
 
 /* One report per signature; more would be a file made to exhaust us. */
 #define MAX_SIGS 64
@@ -329,6 +330,21 @@ check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer, char *why,
 	return ok ? HD_SIG_OK : HD_SIG_UNTRUSTED;
 }
 
+/* The signer's RFC 3161 countersignature, if it has one. */
+static void
+timestamp(struct hd_ac_verifier *v, PKCS7 *p7, struct hd_sig_report *r)
+{
+	PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(
+	    PKCS7_get_signer_info(p7), 0);
+	PKCS7 *token = si ? hd_tsa_token_p7(si) : NULL;
+
+	if (token == NULL)
+		return;
+	hd_tsa_verify_token(token, ASN1_STRING_get0_data(si->enc_digest),
+	    (size_t)ASN1_STRING_length(si->enc_digest), v->tsa_cafile, &r->ts);
+	PKCS7_free(token);
+}
+
 /* Fill r for p7; -1 only when the file itself cannot be read. */
 static int
 verify_one(struct hd_ac_verifier *v, PKCS7 *p7, struct hd_sig_report *r,
@@ -346,6 +362,8 @@ verify_one(struct hd_ac_verifier *v, PKCS7 *p7, struct hd_sig_report *r,
 		x509_name(X509_get_subject_name(signer), r->subject,
 		    sizeof(r->subject));
 	}
+	if (p7 != NULL && PKCS7_type_is_signed(p7))
+		timestamp(v, p7, r);
 	if (r->state != HD_SIG_OK)
 		return 0;
 	if ((dg = file_digest(v, sd.md, err)) == NULL)
@@ -474,6 +492,15 @@ hd_verify_pe(const char *path, const char *cafile,
     struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
     void *arg, struct hd_err *err)
 {
+	return hd_verify_pe_ts(path, cafile, NULL, sigs, n, progress, arg,
+	    err);
+}
+
+int
+hd_verify_pe_ts(const char *path, const char *cafile, const char *tsa_cafile,
+    struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
+    void *arg, struct hd_err *err)
+{
 	struct hd_ac_verifier v;
 	struct hd_pe pe;
 	unsigned char *der = NULL;
@@ -490,6 +517,7 @@ hd_verify_pe(const char *path, const char *cafile,
 	v.arg = arg;
 	v.digest = pe_digest;
 	v.ctx = &v;
+	v.tsa_cafile = tsa_cafile ? tsa_cafile : cafile;
 	if (hd_pe_open(&pe, path, err) == -1)
 		return -1;
 	v.path = pe.path;

@@ -261,33 +261,6 @@ http_status(struct attempt *a, const char *data)
 	a->again = code >= 500 || code == 0;
 }
 
-/*
- * OpenSSL's connect keeps retrying a refused or unresolvable address
- * until the timeout and then says only "connect timeout"; one
- * non-blocking connect afterwards tells a refusal (immediate on most
- * networks) from silence.
- */
-static void
-connect_failed(struct attempt *a)
-{
-	BIO *b = BIO_new_connect(a->host);
-	int refused = 0, rv = -1;
-
-	if (b != NULL && BIO_set_conn_port(b, a->port) && BIO_set_nbio(b, 1) &&
-	    (rv = BIO_do_connect(b)) <= 0 && BIO_should_retry(b) &&
-	    BIO_wait(b, time(NULL) + 1, 10) == 1)
-		rv = BIO_do_connect(b);
-	if (rv <= 0 && b != NULL && !BIO_should_retry(b))
-		refused = ERR_peek_error() != 0;
-	BIO_free_all(b);
-	ERR_clear_error();
-	if (refused)
-		snprintf(a->why, sizeof(a->why), "connection refused");
-	else
-		snprintf(a->why, sizeof(a->why), "no connection within %u s "
-		    "(timeout)", a->t->timeout);
-}
-
 /* The first error on the queue that says what went wrong, in words. */
 static void
 classify(struct attempt *a)
@@ -303,9 +276,7 @@ classify(struct attempt *a)
 		r = ERR_GET_REASON(e);
 		if (!(flags & ERR_TXT_STRING))
 			data = NULL;
-		if (lib == ERR_LIB_BIO && r == BIO_R_CONNECT_TIMEOUT) {
-			connect_failed(a);
-		} else if (lib == ERR_LIB_BIO && r == BIO_R_TRANSFER_TIMEOUT) {
+		if (lib == ERR_LIB_BIO && r == BIO_R_TRANSFER_TIMEOUT) {
 			snprintf(a->why, sizeof(a->why), "no answer within %u s "
 			    "(timeout)", a->t->timeout);
 		} else if (lib == ERR_LIB_HTTP && r == HTTP_R_RECEIVED_ERROR) {
@@ -333,12 +304,9 @@ static int
 resolves(struct attempt *a)
 {
 	BIO_ADDRINFO *res = NULL;
-	int ok;
-
-	if (OSSL_HTTP_adapt_proxy(NULL, NULL, a->host, a->ssl) != NULL)
-		return 1;
-	ok = BIO_lookup_ex(a->host, a->port, BIO_LOOKUP_CLIENT, AF_UNSPEC,
+	int ok = BIO_lookup_ex(a->host, a->port, BIO_LOOKUP_CLIENT, AF_UNSPEC,
 	    SOCK_STREAM, 0, &res);
+
 	BIO_ADDRINFO_free(res);
 	ERR_clear_error();
 	if (!ok)
@@ -347,22 +315,63 @@ resolves(struct attempt *a)
 	return ok;
 }
 
+/*
+ * The TCP connection when no proxy is in the way, made here with a
+ * connect BIO rather than by OSSL_HTTP_transfer: OpenSSL's connect keeps
+ * retrying a refused connection until the timeout and then says only
+ * "connect timeout", so a TSA that is down would cost every attempt its
+ * full timeout and the operator would not learn why.
+ */
+static BIO *
+dial(struct attempt *a)
+{
+	BIO *b = BIO_new_connect(a->host);
+	time_t end = time(NULL) + (time_t)a->t->timeout;
+	unsigned long e;
+	int rv = 0;
+
+	if (b == NULL || !BIO_set_conn_port(b, a->port) || !BIO_set_nbio(b, 1))
+		goto fail;
+	while ((rv = BIO_do_connect(b)) <= 0 && BIO_should_retry(b))
+		if (BIO_wait(b, end, 100) != 1) {
+			snprintf(a->why, sizeof(a->why), "no connection "
+			    "within %u s (timeout)", a->t->timeout);
+			goto fail;
+		}
+	if (rv > 0)
+		return b;
+	while ((e = ERR_get_error()) != 0 && ERR_GET_LIB(e) != ERR_LIB_SYS)
+		;
+	snprintf(a->why, sizeof(a->why), "%s", e == 0 ? "cannot connect" :
+	    ERR_GET_REASON(e) == ECONNREFUSED ? "connection refused" :
+	    strerror(ERR_GET_REASON(e)));
+fail:
+	ERR_clear_error();
+	BIO_free_all(b);
+	return NULL;
+}
+
 /* POST the request; the response parsed, or a->why. */
 static TS_RESP *
 transfer(struct attempt *a, TS_REQ *req)
 {
-	BIO *rq = BIO_new(BIO_s_mem()), *rs = NULL;
+	BIO *rq = BIO_new(BIO_s_mem()), *rs = NULL, *conn = NULL;
 	TS_RESP *resp = NULL;
+	int proxied = OSSL_HTTP_adapt_proxy(NULL, NULL, a->host, a->ssl) !=
+	    NULL;
 
 	if (rq == NULL || !i2d_TS_REQ_bio(rq, req)) {
 		snprintf(a->why, sizeof(a->why), "out of memory");
 		goto out;
 	}
 	ERR_clear_error();
-	if (!resolves(a))
+	a->again = 1;
+	if (!proxied && (!resolves(a) || (conn = dial(a)) == NULL)) {
+		a->again = strstr(a->why, "DNS") == NULL;
 		goto out;
+	}
 	rs = OSSL_HTTP_transfer(NULL, a->host, a->port, a->path, a->ssl,
-	    NULL, NULL, NULL, NULL, tls_cb, a, 0, NULL,
+	    NULL, NULL, conn, NULL, tls_cb, a, 0, NULL,
 	    "application/timestamp-query", rq, NULL, 1, RESP_MAX,
 	    (int)a->t->timeout, 0);
 	if (rs == NULL) {
@@ -378,6 +387,7 @@ transfer(struct attempt *a, TS_REQ *req)
 out:
 	BIO_free(rs);
 	BIO_free(rq);
+	BIO_free_all(conn);
 	return resp;
 }
 

@@ -91,9 +91,9 @@ int cli_fail(const struct hd_err *err);
 int cli_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 int cli_open(struct cli *c, int uninit, struct hd_err *err);
-/* sign_tsa.c */
-int sign_tsa_open(struct cli *c, struct hd_tsa **t);
-void sign_tsa_note(const struct hd_tsa *t, const char *in, const char *tsa,
+/* sign_tsa.c: sign's timestamp options */
+int cli_tsa_open(struct cli *c, struct hd_tsa **t);
+void cli_tsa_note(const struct hd_tsa *t, const char *in, const char *tsa,
     const char *when, char *out, size_t len);
 int cli_login(struct cli *c, struct hd_pin *pin, struct hd_err *err);
 

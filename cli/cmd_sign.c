@@ -210,7 +210,7 @@ sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	rc = hd_sign_file(g->cms, j->in, j->out, progress_cb, &p, &res, err);
 	progress_end(&p);
 	if (rc == 0)
-		sign_tsa_note(g->tsa, j->in, res.tsa, res.ts_time, j->out,
+		cli_tsa_note(g->tsa, j->in, res.tsa, res.ts_time, j->out,
 		    sizeof(j->out));
 	return rc;
 }
@@ -239,7 +239,7 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	snprintf(j->out, sizeof(j->out), "%s (%u signature%s%s)", res.path,
 	    res.nsigs, res.nsigs == 1 ? "" : "s", res.had_signature &&
 	    !c->append ? ", the old one replaced" : "");
-	sign_tsa_note(g->tsa, j->in, res.tsa, res.ts_time, j->out,
+	cli_tsa_note(g->tsa, j->in, res.tsa, res.ts_time, j->out,
 	    sizeof(j->out));
 	/* a warning, not chatter: -q does not silence it */
 	if (res.other_links > 0)
@@ -376,7 +376,7 @@ cmd_sign(struct cli *c)
 	hd_err_clear(&err);
 	if (hd_thumb_normalize(c->sha1, 40, norm, sizeof(norm), &err) == -1)
 		return cli_fail(&err);
-	if ((rc = sign_tsa_open(c, &g.tsa)) != 0)
+	if ((rc = cli_tsa_open(c, &g.tsa)) != 0)
 		return rc;
 	if ((jobs = calloc((size_t)c->nargs, sizeof(*jobs))) == NULL) {
 		hd_tsa_close(g.tsa);

@@ -50,7 +50,7 @@ timeout(const struct cli *c, struct hd_tsa_opts *o)
 
 /* The batch's TSAs, or *t NULL without any; an exit status on misuse. */
 int
-sign_tsa_open(struct cli *c, struct hd_tsa **t)
+cli_tsa_open(struct cli *c, struct hd_tsa **t)
 {
 	struct hd_tsa_opts o;
 	struct hd_err err;
@@ -78,7 +78,7 @@ sign_tsa_open(struct cli *c, struct hd_tsa **t)
 /* After a file is signed: its timestamp for the summary line, or (with
  * --tr-optional) a warning that it has none, which -q does not hide. */
 void
-sign_tsa_note(const struct hd_tsa *t, const char *in, const char *tsa,
+cli_tsa_note(const struct hd_tsa *t, const char *in, const char *tsa,
     const char *when, char *out, size_t len)
 {
 	size_t n = strlen(out);

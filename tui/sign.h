@@ -16,7 +16,8 @@
 enum sign_type { SIGN_AUTO, SIGN_CMS, SIGN_PE, SIGN__TYPES };
 
 /* How one file went. */
-enum sign_state { SF_WAITING, SF_WORKING, SF_OK, SF_FAILED, SF_SKIPPED };
+enum sign_state { SF_WAITING, SF_WORKING, SF_STAMPING, SF_OK, SF_FAILED,
+	SF_SKIPPED };
 
 struct sign_file {
 	char path[1024];
@@ -26,6 +27,8 @@ struct sign_file {
 	enum sign_state state;
 	char out[1100];			/* the signature: f.p7s, or f itself */
 	char why[400];			/* the failure in words */
+	char stamp[600];		/* SF_STAMPING: which TSA, which try;
+					 * SF_OK: the timestamp's time */
 };
 
 struct sgn {
@@ -41,6 +44,11 @@ struct sgn {
 	enum sign_type type;
 	char desc[256], url[256];	/* Authenticode /d, /du */
 	int append;			/* Authenticode /as */
+	char tsa[1024];			/* /tr: TSA URLs, blank-separated;
+					 * "" signs without a timestamp */
+	int tsa_set;			/* tsa filled from config.yaml once */
+	struct hd_tsa *stamps;		/* the run's TSAs (scr_sign_run) */
+	void *job;			/* the running sign_job, for them */
 };
 
 /* sign.c */
@@ -55,6 +63,8 @@ int sign_find(const struct sgn *g, const char *path);
 void sign_remove(struct sgn *g, int i);
 /* The issuers of g->cert, from the local store, as PEM. */
 int sign_load_chain(struct tui *t, struct sgn *g, struct hd_err *err);
+/* The run's TSAs from g->tsa (NULL without any); -1 with err. */
+int sign_tsa_open(struct sgn *g, struct hd_err *err);
 /* "12.3 MiB" */
 void sign_bytes(uint64_t n, char *buf, size_t len);
 
@@ -70,6 +80,9 @@ struct sign_view {
  * file's state); -1 cancelled. */
 int sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
     struct sign_view *sv);
+/* hd_tsa_opts.asking for g->stamps: the file being signed is at its
+ * timestamping stage. */
+void sign_job_asking(void *arg, const char *url, unsigned attempt);
 
 extern const struct screen scr_sign_cert, scr_sign_files, scr_sign_opts,
     scr_sign_confirm, scr_sign_run, scr_sign_verify;

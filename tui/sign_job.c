@@ -49,9 +49,44 @@ on_progress(void *arg, uint64_t done, uint64_t total)
 	return c;
 }
 
+/* The worker asks a TSA: the file's own stage, "timestamping", with the
+ * TSA and the attempt, drawn in place of its bar. */
+void
+sign_job_asking(void *arg, const char *url, unsigned attempt)
+{
+	struct sgn *g = arg;
+	struct sjob *j = g->job;
+
+	if (j == NULL)
+		return;
+	pthread_mutex_lock(&j->q.mu);
+	g->f[j->cur].state = SF_STAMPING;
+	if (attempt > 1)
+		snprintf(g->f[j->cur].stamp, sizeof(g->f[j->cur].stamp),
+		    "%s, attempt %u", url, attempt);
+	else
+		snprintf(g->f[j->cur].stamp, sizeof(g->f[j->cur].stamp), "%s",
+		    url);
+	pthread_mutex_unlock(&j->q.mu);
+}
+
+/* The summary's words for a timestamp (under the mutex): its time, or
+ * that there is none (--tr-optional's case; the TUI has no such switch,
+ * but a TSA list may be empty of answers only with it). */
+static void
+stamped(struct sjob *j, struct sign_file *f, const char *ts_time)
+{
+	if (j->g->stamps == NULL)
+		f->stamp[0] = '\0';
+	else if (ts_time[0] != '\0')
+		snprintf(f->stamp, sizeof(f->stamp), "timestamp %s", ts_time);
+	else
+		snprintf(f->stamp, sizeof(f->stamp), "no timestamp");
+}
+
 static int
 sign_pe(struct sjob *j, struct sign_file *f, char *out, size_t len,
-    struct hd_err *err)
+    char ts[32], struct hd_err *err)
 {
 	struct sgn *g = j->g;
 	struct hd_der cert = { g->cert.der, g->cert.der_len };
@@ -65,16 +100,18 @@ sign_pe(struct sjob *j, struct sign_file *f, char *out, size_t len,
 	o.append = g->append;
 	o.progress = on_progress;
 	o.arg = j;
+	o.tsa = g->stamps;
 	if ((f->ps1 ? hd_sign_ps1 : hd_sign_pe)(j->t->s, &g->key, &cert,
 	    g->pe_chain, g->npe_chain, f->path, &o, &res, err) == -1)
 		return -1;
 	snprintf(out, len, "%s", res.path);
+	snprintf(ts, 32, "%s", res.ts_time);
 	return 0;
 }
 
 static int
 sign_cms(struct sjob *j, struct sign_file *f, char *out, size_t len,
-    struct hd_err *err)
+    char ts[32], struct hd_err *err)
 {
 	struct hd_sign_result res;
 
@@ -85,6 +122,7 @@ sign_cms(struct sjob *j, struct sign_file *f, char *out, size_t len,
 	    err) == -1)
 		return -1;
 	snprintf(out, len, "%s", res.out);
+	snprintf(ts, 32, "%s", res.ts_time);
 	return 0;
 }
 
@@ -92,7 +130,7 @@ static void
 one(struct sjob *j, int i)
 {
 	struct sign_file *f = &j->g->f[i];
-	char out[sizeof(f->out)];
+	char out[sizeof(f->out)], ts[32] = "";
 	struct hd_err err;
 	int rc;
 
@@ -105,15 +143,21 @@ one(struct sjob *j, int i)
 		return;
 	memset(&err, 0, sizeof(err));
 	rc = sign_type_of(j->g, i) == SIGN_PE ? sign_pe(j, f, out,
-	    sizeof(out), &err) : sign_cms(j, f, out, sizeof(out), &err);
+	    sizeof(out), ts, &err) : sign_cms(j, f, out, sizeof(out), ts,
+	    &err);
 	pthread_mutex_lock(&j->q.mu);
 	f->state = rc == 0 ? SF_OK : SF_FAILED;
-	if (rc == 0)
+	if (rc == 0) {
 		snprintf(f->out, sizeof(f->out), "%s", out);
+		stamped(j, f, ts);
+	}
 	else if (err.code == HD_E_CANCELLED)
 		snprintf(f->why, sizeof(f->why), "cancelled; nothing written");
-	else
-		snprintf(f->why, sizeof(f->why), "%s", err.msg);
+	else	/* the row names the file already */
+		snprintf(f->why, sizeof(f->why), "%s", strncmp(err.msg,
+		    f->path, strlen(f->path)) == 0 && strncmp(err.msg +
+		    strlen(f->path), ": ", 2) == 0 ? err.msg +
+		    strlen(f->path) + 2 : err.msg);
 	j->base += rc == 0 ? f->size : f->done;	/* bytes hashed */
 	j->sv->done = j->base;
 	pthread_mutex_unlock(&j->q.mu);
@@ -204,7 +248,7 @@ sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
 		sv->total += g->f[i].size;
 		g->f[i].state = SF_WAITING;
 		g->f[i].done = 0;
-		g->f[i].why[0] = g->f[i].out[0] = '\0';
+		g->f[i].why[0] = g->f[i].out[0] = g->f[i].stamp[0] = '\0';
 	}
 	pthread_mutex_init(&j.q.mu, NULL);
 	pthread_cond_init(&j.q.cv, NULL);
@@ -213,6 +257,7 @@ sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
 	j.cms = cms;
 	j.sv = sv;
 	j.sync = t->script != NULL;
+	g->job = &j;
 	t->busy = 1;
 	t->busy_login = hd_logged_in(t->s);
 	if (j.sync)
@@ -221,6 +266,7 @@ sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
 	else
 		watch(t, &j);
 	t->busy = 0;
+	g->job = NULL;
 	pthread_cond_destroy(&j.q.cv);
 	pthread_mutex_destroy(&j.q.mu);
 	t->last_input = tui_now(t);

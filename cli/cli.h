@@ -93,8 +93,8 @@ int cli_usage_error(const char *fmt, ...)
 int cli_open(struct cli *c, int uninit, struct hd_err *err);
 /* sign_tsa.c: sign's timestamp options */
 int cli_tsa_open(struct cli *c, struct hd_tsa **t);
-void cli_tsa_note(const struct hd_tsa *t, const char *in, const char *tsa,
-    const char *when, char *out, size_t len);
+void cli_tsa_note(const struct hd_tsa *t, unsigned *warned, const char *in,
+    const char *tsa, const char *when, char *out, size_t len);
 int cli_login(struct cli *c, struct hd_pin *pin, struct hd_err *err);
 
 /* pinsrc.c */

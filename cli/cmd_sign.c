@@ -41,6 +41,7 @@ struct signing {
 	struct hd_err open_err;		/* why it could not be, if so */
 	int ncms;
 	struct hd_tsa *tsa;		/* --tr: the batch's TSAs, or NULL */
+	unsigned tsa_warned;		/* those said to have failed */
 };
 
 /* The error without the file's name in front: the summary names it. */
@@ -210,8 +211,8 @@ sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	rc = hd_sign_file(g->cms, j->in, j->out, progress_cb, &p, &res, err);
 	progress_end(&p);
 	if (rc == 0)
-		cli_tsa_note(g->tsa, j->in, res.tsa, res.ts_time, j->out,
-		    sizeof(j->out));
+		cli_tsa_note(g->tsa, &g->tsa_warned, j->in, res.tsa,
+		    res.ts_time, j->out, sizeof(j->out));
 	return rc;
 }
 
@@ -239,8 +240,8 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	snprintf(j->out, sizeof(j->out), "%s (%u signature%s%s)", res.path,
 	    res.nsigs, res.nsigs == 1 ? "" : "s", res.had_signature &&
 	    !c->append ? ", the old one replaced" : "");
-	cli_tsa_note(g->tsa, j->in, res.tsa, res.ts_time, j->out,
-	    sizeof(j->out));
+	cli_tsa_note(g->tsa, &g->tsa_warned, j->in, res.tsa, res.ts_time,
+	    j->out, sizeof(j->out));
 	/* a warning, not chatter: -q does not silence it */
 	if (res.other_links > 0)
 		fprintf(stderr, "hsmdesk: %s: %lu other hard link%s still "

@@ -75,16 +75,35 @@ cli_tsa_open(struct cli *c, struct hd_tsa **t)
 	return 0;
 }
 
+/* A TSA that failed, once per batch, though a later one answered: the
+ * operator should know the list has a dead entry. */
+static void
+failed_once(const struct hd_tsa *t, unsigned *warned)
+{
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < HD_TSA_URLS; i++) {
+		why = hd_tsa_failure(t, i);
+		if (why[0] == '\0' || (*warned & (1u << i)))
+			continue;
+		*warned |= 1u << i;
+		fprintf(stderr, "hsmdesk: TSA %s: %s; not asked again in this "
+		    "batch\n", hd_tsa_url(t, i), why);
+	}
+}
+
 /* After a file is signed: its timestamp for the summary line, or (with
  * --tr-optional) a warning that it has none, which -q does not hide. */
 void
-cli_tsa_note(const struct hd_tsa *t, const char *in, const char *tsa,
-    const char *when, char *out, size_t len)
+cli_tsa_note(const struct hd_tsa *t, unsigned *warned, const char *in,
+    const char *tsa, const char *when, char *out, size_t len)
 {
 	size_t n = strlen(out);
 
 	if (t == NULL)
 		return;
+	failed_once(t, warned);
 	if (tsa[0] != '\0') {
 		snprintf(out + n, len - n, " [timestamp %s from %s]", when, tsa);
 		return;

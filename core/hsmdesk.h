@@ -552,8 +552,9 @@ int hd_tsa_open(const struct hd_tsa_opts *o, struct hd_tsa **out,
 void hd_tsa_close(struct hd_tsa *t);
 /* Why the last file got no timestamp (--tr-optional), "" if it got one. */
 const char *hd_tsa_skipped(const struct hd_tsa *t);
-/* How TSA i failed in this batch, "" if it has not. */
+/* How TSA i failed in this batch, "" if it has not (or there is none). */
 const char *hd_tsa_failure(const struct hd_tsa *t, size_t i);
+const char *hd_tsa_url(const struct hd_tsa *t, size_t i);
 
 
 /* ---- detached CMS signatures (cms_sign.c, cms_verify.c) ----------------- */

@@ -151,6 +151,12 @@ hd_tsa_failure(const struct hd_tsa *t, size_t i)
 	return t != NULL && i < t->n && t->u[i].dead ? t->u[i].why : "";
 }
 
+const char *
+hd_tsa_url(const struct hd_tsa *t, size_t i)
+{
+	return t != NULL && i < t->n ? t->u[i].url : "";
+}
+
 void
 hd_stamp_free(struct hd_stamp *st)
 {

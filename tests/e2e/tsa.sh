@@ -203,7 +203,10 @@ t_batch() {
 	[[ $(requests good) == 5 ]] ||
 	    fail "the good TSA was asked $(requests good) times, not 5"
 	ts_ok f5.txt.p7s
-	check "batch: the failing TSA asked 3 times in all, the next one per file"
+	expect_stderr_match "^hsmdesk: TSA $(url http500): HTTP status 500 \(3 attempts\); not asked again in this batch$"
+	[[ $(grep -c 'HTTP status 500' <<<"$HD_ERR") == 1 ]] ||
+	    fail "the failing TSA was reported more than once"
+	check "batch: the failing TSA asked 3 times in all, said once, the next one per file"
 
 	write_config "tsa:
   - $(url good)

@@ -13,6 +13,7 @@
  * and not asked again, so a dead one costs its timeouts once, not per
  * file.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <openssl/httperr.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "internal.h"
 #include "tsa.h"
@@ -218,6 +220,19 @@ tls_ctx(struct hd_tsa *t)
 	return t->tls;
 }
 
+/* The server must be host: a DNS name (also sent as SNI) or an IP
+ * address (RFC 6066 §3: no SNI for those), checked in its certificate. */
+static int
+tls_name(SSL *ssl, const char *host)
+{
+	unsigned char ip[16];
+
+	if (inet_pton(AF_INET, host, ip) == 1 ||
+	    inet_pton(AF_INET6, host, ip) == 1)
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+	return SSL_set_tlsext_host_name(ssl, host) && SSL_set1_host(ssl, host);
+}
+
 /*
  * OSSL_HTTP_transfer's connect callback: for https:// a TLS client BIO
  * over its socket (through an HTTPS proxy with CONNECT first), checking
@@ -240,8 +255,7 @@ tls_cb(BIO *bio, void *arg, int connect, int detail)
 		    (sbio = BIO_new_ssl(ctx, 1)) == NULL)
 			return NULL;
 		BIO_get_ssl(sbio, &ssl);
-		if (ssl == NULL || !SSL_set_tlsext_host_name(ssl, a->host) ||
-		    !SSL_set1_host(ssl, a->host)) {
+		if (ssl == NULL || !tls_name(ssl, a->host)) {
 			BIO_free(sbio);
 			return NULL;
 		}

@@ -142,6 +142,18 @@ t_cms() {
 	    grep -q 'Hash Algorithm: sha384' || fail "the token's imprint is not sha384"
 	check "--tr --td sha384: openssl cms and openssl ts -verify accept each"
 
+	tls="https://127.0.0.1:$(awk '$1 == "tls" { print $2 }' tsa/ports)/tsa"
+	SSL_CERT_FILE=tsa/ca.pem run_hsmdesk sign --sha1 "$THUMB" --pin env:UP \
+	    --tr "$tls" --tr-timeout 1 b.txt
+	expect_status 0
+	expect_stdout_match "from $tls\]$"
+	ts_ok b.txt.p7s
+	SSL_CERT_FILE=ca/root.pem run_hsmdesk sign --sha1 "$THUMB" --pin env:UP \
+	    --tr "$tls" --tr-timeout 1 b.txt
+	expect_status 1
+	expect_stderr_match 'TLS failed \(certificate verify failed\)'
+	check "https:// TSA: the server's certificate checked; its token verifies"
+
 	run_hsmdesk verify --TSA-CAfile tsa/ca.pem a.txt
 	expect_status 0
 	expect_stdout_match '^    timestamp   20[0-9-]+T[0-9:]+Z, good$'

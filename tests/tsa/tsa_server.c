@@ -15,6 +15,8 @@
  *   garbage  200 with bytes that are no TimeStampResp
  *   nonce    a proper token for another nonce
  *   noeku    a token signed by a certificate without timeStamping
+ *   tls      as good, over TLS (https://127.0.0.1:PORT/; the server's
+ *            certificate, for IP 127.0.0.1, is from the same test CA)
  *   down     a port nothing listens on (bound, then closed)
  * Each request appends "MODE REQUEST-LINE" to DIR/log.  A child per
  * connection, so a slow answer holds up no other.  It exits after
@@ -34,22 +36,52 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
 
 #include "testca.h"
 
-enum mode { GOOD, SLOW, HTTP500, GARBAGE, NONCE, NOEKU, DOWN, NMODES };
+enum mode { GOOD, SLOW, HTTP500, GARBAGE, NONCE, NOEKU, TLS, DOWN, NMODES };
 static const char *names[NMODES] = {
-	"good", "slow", "http500", "garbage", "nonce", "noeku", "down"
+	"good", "slow", "http500", "garbage", "nonce", "noeku", "tls", "down"
 };
 
 struct tsa {
 	struct tc_ca ca;
 	EVP_PKEY *key;
 	X509 *cert, *noeku;
+	SSL_CTX *tls;
 	char dir[4096];
 };
+
+/* One client connection, plain or TLS. */
+struct conn {
+	int fd;
+	SSL *ssl;
+};
+
+static ssize_t
+conn_read(struct conn *c, void *buf, size_t len)
+{
+	int n;
+
+	if (c->ssl == NULL)
+		return read(c->fd, buf, len);
+	n = SSL_read(c->ssl, buf, (int)len);
+	return n > 0 ? n : -1;
+}
+
+static ssize_t
+conn_write(struct conn *c, const void *buf, size_t len)
+{
+	int n;
+
+	if (c->ssl == NULL)
+		return write(c->fd, buf, len);
+	n = SSL_write(c->ssl, buf, (int)len);
+	return n > 0 ? n : -1;
+}
 
 static void
 die(const char *what)
@@ -75,6 +107,32 @@ listener(unsigned short *port)
 	return fd;
 }
 
+/* The TLS server's certificate: 127.0.0.1, serverAuth, the test CA's. */
+static void
+tls_make(struct tsa *t)
+{
+	struct tc_leaf l = { .cn = "127.0.0.1", .ku = KU_DIGITAL_SIGNATURE,
+	    .eku = "serverAuth" };
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = k ? tc_issue_key(&t->ca, k, &l) : NULL;
+	X509V3_CTX ctx;
+	X509_EXTENSION *e;
+
+	if (x == NULL)
+		die("TLS certificate");
+	X509V3_set_ctx(&ctx, t->ca.cert, x, NULL, NULL, 0);
+	if ((e = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
+	    "IP:127.0.0.1")) == NULL || !X509_add_ext(x, e, -1) ||
+	    !X509_sign(x, t->ca.key, EVP_sha256()) ||
+	    (t->tls = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_use_certificate(t->tls, x) != 1 ||
+	    SSL_CTX_use_PrivateKey(t->tls, k) != 1)
+		die("TLS certificate");
+	X509_EXTENSION_free(e);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
 static void
 certs_make(struct tsa *t)
 {
@@ -89,6 +147,7 @@ certs_make(struct tsa *t)
 	l.cn = "hsmdesk test TSA without EKU";
 	if ((t->noeku = tc_issue_key(&t->ca, t->key, &l)) == NULL)
 		die("certificates");
+	tls_make(t);
 	snprintf(path, sizeof(path), "%s/ca.pem", t->dir);
 	if (tc_write_pem(path, t->ca.cert) == -1)
 		die(path);
@@ -99,7 +158,8 @@ certs_make(struct tsa *t)
 
 /* The request: headers up to the blank line, then Content-Length bytes. */
 static int
-read_request(int fd, char *buf, size_t cap, char **body, size_t *blen)
+read_request(struct conn *fd, char *buf, size_t cap, char **body,
+    size_t *blen)
 {
 	size_t used = 0, head = 0;
 	char *end, *cl;
@@ -115,7 +175,7 @@ read_request(int fd, char *buf, size_t cap, char **body, size_t *blen)
 		}
 		if (head != 0 && used >= head + *blen)
 			break;
-		if (used == cap - 1 || (n = read(fd, buf + used,
+		if (used == cap - 1 || (n = conn_read(fd, buf + used,
 		    cap - 1 - used)) <= 0)
 			return -1;
 		used += (size_t)n;
@@ -196,19 +256,19 @@ out:
 }
 
 static void
-send_all(int fd, const void *p, size_t len)
+send_all(struct conn *fd, const void *p, size_t len)
 {
 	const char *c = p;
 	ssize_t n;
 
-	while (len > 0 && (n = write(fd, c, len)) > 0) {
+	while (len > 0 && (n = conn_write(fd, c, len)) > 0) {
 		c += n;
 		len -= (size_t)n;
 	}
 }
 
 static void
-reply(int fd, const char *status, const char *type, const void *body,
+reply(struct conn *fd, const char *status, const char *type, const void *body,
     size_t len)
 {
 	char head[256];
@@ -224,20 +284,21 @@ static void
 log_request(struct tsa *t, enum mode m, const char *buf)
 {
 	char path[4200], line[600];
-	int fd, n;
+	struct conn f = { .fd = -1 };
+	int n;
 
 	snprintf(path, sizeof(path), "%s/log", t->dir);
 	n = snprintf(line, sizeof(line), "%s %.*s\n", names[m],
 	    (int)strcspn(buf, "\r\n"), buf);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
+	if ((f.fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
 		return;
-	send_all(fd, line, n < (int)sizeof(line) ? (size_t)n :
+	send_all(&f, line, n < (int)sizeof(line) ? (size_t)n :
 	    sizeof(line) - 1);
-	close(fd);
+	close(f.fd);
 }
 
 static void
-serve(struct tsa *t, enum mode m, int fd)
+serve(struct tsa *t, enum mode m, struct conn *fd)
 {
 	static char buf[65536];
 	static const char junk[] = "this is not a TimeStampResp";
@@ -267,6 +328,21 @@ serve(struct tsa *t, enum mode m, int fd)
 	}
 	reply(fd, "200 OK", "application/timestamp-reply", der, (size_t)n);
 	OPENSSL_free(der);
+}
+
+static void
+child(struct tsa *t, enum mode m, int fd)
+{
+	struct conn c = { .fd = fd };
+
+	if (m == TLS && ((c.ssl = SSL_new(t->tls)) == NULL ||
+	    !SSL_set_fd(c.ssl, fd) || SSL_accept(c.ssl) != 1))
+		_exit(1);
+	serve(t, m, &c);
+	if (c.ssl != NULL)
+		SSL_shutdown(c.ssl);
+	shutdown(fd, SHUT_WR);
+	_exit(0);
 }
 
 static void
@@ -317,11 +393,8 @@ main(int argc, char **argv)
 			if (pfd[i].fd == -1 || !(pfd[i].revents & POLLIN) ||
 			    (c = accept(pfd[i].fd, NULL, NULL)) == -1)
 				continue;
-			if (fork() == 0) {
-				serve(&t, (enum mode)i, c);
-				shutdown(c, SHUT_WR);
-				_exit(0);
-			}
+			if (fork() == 0)
+				child(&t, (enum mode)i, c);
 			close(c);
 		}
 	}

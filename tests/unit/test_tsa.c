@@ -25,13 +25,13 @@ static const unsigned char SIG[] = "a signature value, as a signer has it";
 
 static struct {
 	char dir[256];
-	char url[7][128];	/* good slow http500 garbage nonce noeku down */
+	char url[8][128];	/* as modes[] */
 	pid_t pid;
 } fx;
 
-enum { GOOD, SLOW, H500, GARBAGE, NONCE, NOEKU, DOWN };
+enum { GOOD, SLOW, H500, GARBAGE, NONCE, NOEKU, DOWN, TLS };
 static const char *const modes[] = {
-	"good", "slow", "http500", "garbage", "nonce", "noeku", "down"
+	"good", "slow", "http500", "garbage", "nonce", "noeku", "down", "tls"
 };
 
 static int
@@ -46,14 +46,15 @@ read_ports(void)
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fscanf(f, "%31s %u", name, &port) == 2)
-		for (i = 0; i < 7; i++)
+		for (i = 0; i < 8; i++)
 			if (strcmp(name, modes[i]) == 0) {
 				snprintf(fx.url[i], sizeof(fx.url[i]),
-				    "http://127.0.0.1:%u/tsa", port);
+				    "http%s://127.0.0.1:%u/tsa", i == TLS ?
+				    "s" : "", port);
 				n++;
 			}
 	fclose(f);
-	return n == 7 ? 0 : -1;
+	return n == 8 ? 0 : -1;
 }
 
 static int
@@ -255,6 +256,31 @@ test_tsa_down_is_refused(void **state)
 	expect_failure(DOWN, 1, "connection refused", 0);
 }
 
+/* https: TLS through the HTTP client's connect callback, the server's
+ * certificate checked against the roots (SSL_CERT_FILE here). */
+static void
+test_tsa_https_checks_the_server(void **state)
+{
+	int m = TLS;
+	struct hd_tsa *t;
+	struct hd_stamp st;
+	struct hd_err err;
+	char ca[300];
+
+	(void)state;
+	setenv("SSL_CERT_FILE", "/nonexistent", 1);
+	expect_failure(TLS, 3, "TLS failed (certificate verify failed)", 0);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", fx.dir);
+	setenv("SSL_CERT_FILE", ca, 1);
+	t = open_tsa(&m, 1, 1, 0);
+	assert_int_equal(hd_tsa_stamp(t, "f", SIG, sizeof(SIG), &st, &err), 0);
+	assert_string_equal(st.url, fx.url[TLS]);
+	assert_int_equal(served(TLS), 1);
+	unsetenv("SSL_CERT_FILE");
+	hd_stamp_free(&st);
+	hd_tsa_close(t);
+}
+
 /* The failing TSA costs its attempts once in a batch, not per file. */
 static void
 test_tsa_batch_does_not_ask_a_failed_tsa_again(void **state)
@@ -345,6 +371,7 @@ main(void)
 		cmocka_unit_test(test_tsa_wrong_nonce_is_refused),
 		cmocka_unit_test(test_tsa_certificate_without_eku_is_refused),
 		cmocka_unit_test(test_tsa_down_is_refused),
+		cmocka_unit_test(test_tsa_https_checks_the_server),
 		cmocka_unit_test(test_tsa_batch_does_not_ask_a_failed_tsa_again),
 		cmocka_unit_test(test_tsa_all_failed_says_so_for_later_files),
 		cmocka_unit_test(test_tsa_optional_signs_without_and_says_why),

@@ -105,7 +105,8 @@ cli_tsa_note(const struct hd_tsa *t, unsigned *warned, const char *in,
 		return;
 	failed_once(t, warned);
 	if (tsa[0] != '\0') {
-		snprintf(out + n, len - n, " [timestamp %s from %s]", when, tsa);
+		snprintf(out + n, len - n, " [timestamp %s from %s]", when,
+		    tsa);
 		return;
 	}
 	snprintf(out + n, len - n, " [no timestamp]");

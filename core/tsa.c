@@ -166,7 +166,7 @@ hd_stamp_free(struct hd_stamp *st)
 	memset(st, 0, sizeof(*st));
 }
 
-/* ---- the request ---------------------------------------------------------- */
+/* ---- the request -------------------------------------------------------- */
 
 /* RFC 3161 §2.4.1: version 1, imprint, a 64-bit nonce, certReq. */
 static TS_REQ *
@@ -202,7 +202,7 @@ request_new(const EVP_MD *md, const unsigned char *sig, size_t len)
 	return req;
 }
 
-/* ---- the transfer ----------------------------------------------------------- */
+/* ---- the transfer ------------------------------------------------------- */
 
 static SSL_CTX *
 tls_ctx(struct hd_tsa *t)
@@ -281,6 +281,14 @@ http_status(struct attempt *a, const char *data)
 	a->again = code >= 500 || code == 0;
 }
 
+static const char *
+reason(unsigned long e)
+{
+	const char *r = ERR_reason_error_string(e);
+
+	return r != NULL ? r : "unknown error";
+}
+
 /* The first error on the queue that says what went wrong, in words. */
 static void
 classify(struct attempt *a)
@@ -297,18 +305,18 @@ classify(struct attempt *a)
 		if (!(flags & ERR_TXT_STRING))
 			data = NULL;
 		if (lib == ERR_LIB_BIO && r == BIO_R_TRANSFER_TIMEOUT) {
-			snprintf(a->why, sizeof(a->why), "no answer within %u s "
-			    "(timeout)", a->t->timeout);
+			snprintf(a->why, sizeof(a->why), "no answer within "
+			    "%u s (timeout)", a->t->timeout);
 		} else if (lib == ERR_LIB_HTTP && r == HTTP_R_RECEIVED_ERROR) {
 			http_status(a, data);
 		} else if (lib == ERR_LIB_HTTP && r != HTTP_R_ERROR_RECEIVING &&
 		    r != HTTP_R_ERROR_SENDING && r != HTTP_R_CONNECT_FAILURE) {
 			snprintf(a->why, sizeof(a->why), "bad response (%s)",
-			    ERR_reason_error_string(e));
+			    reason(e));
 			a->again = 0;
 		} else if (lib == ERR_LIB_SSL) {
 			snprintf(a->why, sizeof(a->why), "TLS failed (%s)",
-			    ERR_reason_error_string(e));
+			    reason(e));
 			a->again = 0;
 		} else {
 			continue;
@@ -428,7 +436,7 @@ nap(unsigned ms)
 		;
 }
 
-/* ---- one file ------------------------------------------------------------------ */
+/* ---- one file ----------------------------------------------------------- */
 
 static void
 stamp_time(TS_RESP *resp, char *buf, size_t len)

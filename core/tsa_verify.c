@@ -43,7 +43,8 @@ ts_why(char *why, size_t len)
 			    "key usage)");
 		else if (r == TS_R_CERTIFICATE_VERIFY_ERROR)
 			snprintf(why, len, "its certificate does not verify "
-			    "(%s)", data && (flags & ERR_TXT_STRING) ? data : "?");
+			    "(%s)", data && (flags & ERR_TXT_STRING) ? data :
+			    "?");
 		else
 			snprintf(why, len, "bad response (%s)",
 			    ERR_reason_error_string(e) ?
@@ -69,7 +70,8 @@ status_ok(TS_RESP *resp, char *why, size_t len)
 	    sk_ASN1_UTF8STRING_value(texts, 0) : NULL;
 	snprintf(why, len, "it refused: status %ld%s%.*s%s", st,
 	    txt ? " (" : "", txt ? ASN1_STRING_length(txt) : 0,
-	    txt ? (const char *)ASN1_STRING_get0_data(txt) : "", txt ? ")" : "");
+	    txt ? (const char *)ASN1_STRING_get0_data(txt) : "",
+	    txt ? ")" : "");
 	return 0;
 }
 

@@ -236,7 +236,8 @@ respond(struct tsa *t, enum mode m, const char *body, size_t len,
 	int n = -1;
 
 	if (ctx == NULL || policy == NULL || req == NULL ||
-	    !TS_RESP_CTX_set_signer_cert(ctx, m == NOEKU ? t->noeku : t->cert) ||
+	    !TS_RESP_CTX_set_signer_cert(ctx, m == NOEKU ? t->noeku :
+	    t->cert) ||
 	    (m == NOEKU && noeku_now(t) == -1) ||
 	    !TS_RESP_CTX_set_signer_key(ctx, t->key) ||
 	    !TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256()) ||

@@ -40,7 +40,7 @@ err_line(const struct hd_err *err, char *buf, size_t len)
 }
 
 /* The RFC 3161 timestamp: its time, the TSA, whether its token verifies
- * (against --TSA-CAfile); it does not change the verdict. */
+ * (against --TSA-CAfile; the core then checked the chain at its time). */
 static void
 print_ts(const struct hd_ts_report *ts)
 {

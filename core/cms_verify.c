@@ -300,8 +300,8 @@ describe(CMS_SignerInfo *si, X509 *signer, struct hd_verify_result *res)
 	    sizeof(res->not_after));
 }
 
-/* The first signer's timestamp, reported beside the verdict (which it
- * does not change). */
+/* The first signer's timestamp; one that verifies dates the signature
+ * for check_chain. */
 static void
 timestamp(CMS_ContentInfo *cms, const struct hd_verify_opts *o,
     struct hd_verify_result *res)
@@ -477,7 +477,8 @@ chain_failed(X509_STORE_CTX *ctx, const char *sig,
 	return expired ? HD_V_EXPIRED : HD_V_UNTRUSTED;
 }
 
-/* The first signer's chain, at the current time, against store (hsmdesk
+/* The first signer's chain, at the current time (or its verified
+ * timestamp's), against store (hsmdesk
  * makes one signer; the others' signatures and digests are checked, their
  * chains are not). */
 static enum hd_verdict
@@ -502,10 +503,15 @@ check_chain(CMS_ContentInfo *cms, X509_STORE *store, int local,
 		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 		goto out;
 	}
+	if (res->ts.ok)		/* a verified timestamp dates the signature */
+		X509_STORE_CTX_set_time(ctx, 0, (time_t)res->ts.when);
 	if (X509_verify_cert(ctx) == 1) {
 		res->chain_ok = 1;
 		chain_words(X509_STORE_CTX_get0_chain(ctx), res->chain,
 		    sizeof(res->chain));
+		if (res->ts.ok)
+			strncat(res->chain, ", at the timestamp's time",
+			    sizeof(res->chain) - strlen(res->chain) - 1);
 		v = HD_V_GOOD;
 	} else {
 		v = chain_failed(ctx, sig, res, err);

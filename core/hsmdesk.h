@@ -294,12 +294,15 @@ int hd_ceremony_write(const char *text, const char *csr_path, int replace,
 
 /* ---- Authenticode for PE files (sign_pe.c, verify_pe.c) ---------------- */
 
-/* A signature's timestamp, as verify reports it. */
+/* A signature's timestamp, as verify reports it.  One that verifies
+ * dates the signature: its signer's chain is checked at that time, so a
+ * certificate that expired since still passes (as on Windows). */
 struct hd_ts_report {
 	int present;		/* the signature carries a timestamp */
 	int ok;			/* 1 its token verifies (signature, chain to
 				 * the TSA CA file, imprint), 0 not */
 	char time[32];		/* "2026-01-31T12:00:00Z" */
+	int64_t when;		/* the same, seconds since 1970 */
 	char subject[256];	/* the TSA certificate's subject */
 	char why[256];		/* when not ok: why, in words */
 };

@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -166,11 +167,14 @@ hd_tsa_verify_token(PKCS7 *token, const unsigned char *sig, size_t len,
 	TS_VERIFY_CTX *ctx = TS_VERIFY_CTX_new();
 	X509_STORE *store = NULL;
 	X509 *signer = token_signer(token);
+	struct tm tm;
 
 	memset(r, 0, sizeof(*r));
 	r->present = 1;
-	if (ti != NULL)
+	if (ti != NULL && ASN1_TIME_to_tm(TS_TST_INFO_get_time(ti), &tm) == 1) {
 		hd_cms_time(TS_TST_INFO_get_time(ti), r->time, sizeof(r->time));
+		r->when = (int64_t)timegm(&tm);
+	}
 	if (signer != NULL)
 		hd_cms_name(X509_get_subject_name(signer), r->subject,
 		    sizeof(r->subject));
@@ -191,7 +195,7 @@ hd_tsa_verify_token(PKCS7 *token, const unsigned char *sig, size_t len,
 		snprintf(r->why, sizeof(r->why), "its digest algorithm is "
 		    "not known");
 	else if (TS_RESP_verify_token(ctx, token) == 1)
-		r->ok = 1;
+		r->ok = r->when > 0;
 	else
 		ts_why(r->why, sizeof(r->why));
 out:

@@ -291,8 +291,8 @@ for_code_signing(X509 *x, char *why, size_t len)
 
 /* The chain to the CA file, at the current time. */
 static enum hd_sig_state
-check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer, char *why,
-    size_t len)
+check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer,
+    const struct hd_ts_report *ts, char *why, size_t len)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	STACK_OF(X509) *chain, *untrusted = sk_X509_new_null();
@@ -312,7 +312,11 @@ check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer, char *why,
 	    !X509_STORE_CTX_init(ctx, v->store, signer, untrusted)) {
 		snprintf(why, len, "out of memory checking the certificate "
 		    "chain");
-	} else if (X509_verify_cert(ctx) <= 0) {
+		goto out;
+	}
+	if (ts->ok)		/* a verified timestamp dates the signature */
+		X509_STORE_CTX_set_time(ctx, 0, (time_t)ts->when);
+	if (X509_verify_cert(ctx) <= 0) {
 		snprintf(why, len, "the signer's certificate chain does not "
 		    "verify: %s", X509_verify_cert_error_string(
 		    X509_STORE_CTX_get_error(ctx)));
@@ -321,9 +325,11 @@ check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer, char *why,
 		x509_name(X509_get_subject_name(sk_X509_value(chain,
 		    sk_X509_num(chain) - 1)), root, sizeof(root));
 		snprintf(why, len, "valid: signature verified, file digest "
-		    "matches, certificate chain trusted up to %s", root);
+		    "matches, certificate chain trusted up to %s%s", root,
+		    ts->ok ? " at the timestamp's time" : "");
 		ok = 1;
 	}
+out:
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);
 	sk_X509_pop_free(untrusted, X509_free);
@@ -375,7 +381,8 @@ verify_one(struct hd_ac_verifier *v, PKCS7 *p7, struct hd_sig_report *r,
 		    sd.md_name);
 		return 0;
 	}
-	r->state = check_chain(v, p7, signer, r->result, sizeof(r->result));
+	r->state = check_chain(v, p7, signer, &r->ts, r->result,
+	    sizeof(r->result));
 	return 0;
 }
 

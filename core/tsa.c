@@ -7,11 +7,11 @@
  * checked (hd_tsa_check) before anyone attaches it.
  *
  * A TSA is asked up to o.attempts times per file when it fails in a way
- * that may pass (refused, timeout, HTTP 5xx), waiting a tenth of the
- * timeout, then twice that, between attempts: a short timeout asks for
- * a quick answer either way.  A TSA that failed is marked for the batch
- * and not asked again, so a dead one costs its timeouts once, not per
- * file.
+ * that may pass (refused, timeout, HTTP 5xx), waiting 0.25 s, then 1 s
+ * (4 times longer each time) between attempts: a retry outlasts a
+ * restarting server or a lost packet, not an outage.  A TSA that failed
+ * is marked for the batch and not asked again, so a dead one costs its
+ * timeouts once, not per file.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -454,7 +454,7 @@ ask(struct hd_tsa *t, struct tsa_url *u, const unsigned char *sig,
 	struct attempt a = { .t = t, .url = u->url };
 	TS_REQ *req = NULL;
 	TS_RESP *resp = NULL;
-	unsigned i, wait = t->timeout * 100;	/* ms: a tenth */
+	unsigned i, wait = 250;		/* ms, times 4 each time */
 	int rc = -1;
 
 	if (!OSSL_HTTP_parse_url(u->url, &a.ssl, NULL, &a.host, &a.port, NULL,
@@ -462,9 +462,11 @@ ask(struct hd_tsa *t, struct tsa_url *u, const unsigned char *sig,
 		snprintf(u->why, sizeof(u->why), "not a URL");
 		goto out;
 	}
-	for (i = 1; i <= t->attempts; i++, wait *= 2) {
-		if (i > 1)
+	for (i = 1; i <= t->attempts; i++) {
+		if (i > 1) {
 			nap(wait);
+			wait *= 4;
+		}
 		if (t->asking != NULL)
 			t->asking(t->arg, u->url, i);
 		TS_REQ_free(req);

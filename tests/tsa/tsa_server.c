@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -336,6 +337,7 @@ child(struct tsa *t, enum mode m, int fd)
 {
 	struct conn c = { .fd = fd };
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* a slow one ends with us */
 	if (m == TLS && ((c.ssl = SSL_new(t->tls)) == NULL ||
 	    !SSL_set_fd(c.ssl, fd) || SSL_accept(c.ssl) != 1))
 		_exit(1);

@@ -29,7 +29,7 @@
 #include "testca.h"
 #include "testlib.h"
 
-#define LIFE 6		/* seconds the signer's certificate is valid */
+#define LIFE 10		/* seconds the signer's certificate is valid */
 
 static struct fx {
 	struct tl_env env;
@@ -147,7 +147,7 @@ teardown(void **state)
 static struct hd_tsa *
 tsa(const char *url)
 {
-	struct hd_tsa_opts o = { .urls = { url }, .nurls = 1, .timeout = 1,
+	struct hd_tsa_opts o = { .urls = { url }, .nurls = 1, .timeout = 10,
 	    .attempts = 1 };
 	struct hd_tsa *t;
 	struct hd_err err;

@@ -124,6 +124,12 @@ $(BUILD)/tests/bench_certs: tests/bench/bench_certs.c $(BUILD)/tests/testlib.o \
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
 		$(BUILD)/tests/testlib.o $(BUILD)/libhsmdesk-core.a $(LDLIBS)
 
+# The local RFC 3161 TSA the timestamp tests and bench talk to (tests/tsa/).
+$(BUILD)/tests/tsa_server: tests/tsa/tsa_server.c $(BUILD)/tests/testca.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
+		$(BUILD)/tests/testca.o $(LDLIBS)
+
 $(BUILD)/tests/fakep11-selftest: tests/fakep11/selftest.c \
 		tests/fakep11/selftest_vendor.c
 	@mkdir -p $(dir $@)
@@ -131,7 +137,7 @@ $(BUILD)/tests/fakep11-selftest: tests/fakep11/selftest.c \
 		-o $@ $< -ldl
 
 unit: $(UNIT_BIN) $(SCR_BIN) $(BUILD)/hsmdesk $(BUILD)/fakep11.so \
-	$(BUILD)/tests/fakep11-selftest
+	$(BUILD)/tests/fakep11-selftest $(BUILD)/tests/tsa_server
 
 # Rewrite tests/tui/expected/*.txt from the current screens; review the diff.
 update-screens:

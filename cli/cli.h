@@ -35,7 +35,7 @@ typedef uint64_t optset;
 #define OPT_DESC	((optset)1 << 19)
 #define OPT_URL	((optset)1 << 20)
 #define OPT_AS	((optset)1 << 21)
-#define OPT_TR	((optset)1 << 22)	/* --tr, --td: timestamps, not built yet */
+#define OPT_TR	((optset)1 << 22)	/* --tr, --td, --tr-timeout, --tr-optional */
 #define OPT_CAFILE	((optset)1 << 23)
 #define OPT_SIG	((optset)1 << 30)
 /* certificates */
@@ -66,7 +66,11 @@ struct cli {
 	int der, force, allow_exportable, yes;
 	const char *trust_root, *sha1, *sha256, *expiring;
 	int chain, p7b;
-	const char *fd, *type, *desc, *url, *tr, *td, *cafile, *sig;
+	const char *fd, *type, *desc, *url, *td, *cafile, *sig;
+	const char *tr[HD_TSA_URLS];	/* --tr, in order */
+	int ntr;
+	const char *tr_timeout, *tsa_cafile;
+	int tr_optional;
 	int pss, append;
 	const char *log, *since, *file;	/* audit log, audit show filters */
 	int no_audit;
@@ -101,6 +105,10 @@ int cli_fail(const struct hd_err *err);
 int cli_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 int cli_open(struct cli *c, int uninit, struct hd_err *err);
+/* sign_tsa.c: sign's timestamp options */
+int cli_tsa_open(struct cli *c, struct hd_tsa **t);
+void cli_tsa_note(const struct hd_tsa *t, unsigned *warned, const char *in,
+    const char *tsa, const char *when, char *out, size_t len);
 int cli_login(struct cli *c, struct hd_pin *pin, struct hd_err *err);
 
 /* pinsrc.c */

@@ -46,6 +46,8 @@ struct signing {
 	int ncms;
 	struct hd_audit *audit;		/* NULL with --no-audit */
 	int audit_broken;		/* a record could not be written */
+	struct hd_tsa *tsa;		/* --tr: the batch's TSAs, or NULL */
+	unsigned tsa_warned;		/* those said to have failed */
 };
 
 /* The error without the file's name in front: the summary names it. */
@@ -79,9 +81,6 @@ check_words(const struct cli *c)
 	static const char *const mds[] = { "sha256", "sha384", "sha512" };
 	size_t i;
 
-	if (c->tr != NULL || c->td != NULL)
-		return cli_usage_error("sign: --tr/--td (RFC 3161 timestamps) "
-		    "are not built yet; sign without them for now");
 	if (c->sha1 == NULL)
 		return cli_usage_error("sign: --sha1 THUMB is required (the "
 		    "signing certificate; 'hsmdesk certs' lists them)");
@@ -208,13 +207,15 @@ cms_audit_done(const struct cli *c, const struct signing *g, struct job *j,
 		    res->digest);
 	j->ae.size = res->size;
 	snprintf(j->ae.out, sizeof(j->ae.out), "%s", res->out);
+	snprintf(j->ae.tsa, sizeof(j->ae.tsa), "%s", res->tsa);
+	snprintf(j->ae.ts_time, sizeof(j->ae.ts_time), "%s", res->ts_time);
 }
 
 static int
 sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 {
 	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1,
-	    .defer = g->ncms > 1 };
+	    .defer = g->ncms > 1, .tsa = g->tsa };
 	struct hd_sign_result res;
 	struct progress p;
 	int rc;
@@ -236,8 +237,11 @@ sign_cms(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	progress_start(&p, c, j->in);
 	rc = hd_sign_file(g->cms, j->in, j->out, progress_cb, &p, &res, err);
 	progress_end(&p);
-	if (rc == 0)
+	if (rc == 0) {
 		cms_audit_done(c, g, j, &res);
+		cli_tsa_note(g->tsa, &g->tsa_warned, j->in, res.tsa,
+		    res.ts_time, j->out, sizeof(j->out));
+	}
 	return rc;
 }
 
@@ -247,7 +251,7 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	struct hd_der cert = { g->cert.der, g->cert.der_len };
 	struct hd_sign_pe_opts o = { .md = c->fd, .desc = c->desc,
 	    .url = c->url, .append = c->append, .out = c->out, .replace = 1,
-	    .progress = progress_cb };
+	    .progress = progress_cb, .tsa = g->tsa };
 	struct hd_sign_pe_result res;
 	struct progress p;
 	int rc;
@@ -268,11 +272,16 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	if (g->audit != NULL) {
 		sign_audit_md(&j->ae, res.md);
 		snprintf(j->ae.out, sizeof(j->ae.out), "%s", res.path);
+		snprintf(j->ae.tsa, sizeof(j->ae.tsa), "%s", res.tsa);
+		snprintf(j->ae.ts_time, sizeof(j->ae.ts_time), "%s",
+		    res.ts_time);
 		sign_audit_result(&j->ae, NULL);
 	}
 	snprintf(j->out, sizeof(j->out), "%s (%u signature%s%s)", res.path,
 	    res.nsigs, res.nsigs == 1 ? "" : "s", res.had_signature &&
 	    !c->append ? ", the old one replaced" : "");
+	cli_tsa_note(g->tsa, &g->tsa_warned, j->in, res.tsa, res.ts_time,
+	    j->out, sizeof(j->out));
 	/* a warning, not chatter: -q does not silence it */
 	if (res.other_links > 0)
 		fprintf(stderr, "hsmdesk: %s: %lu other hard link%s still "
@@ -419,7 +428,10 @@ sign_all(struct cli *c, struct signing *g, struct job *jobs)
 	struct hd_err err;
 	int i, rc;
 
-	if (g->ncms > 1)
+	/* with timestamps, one file after the other (sign_cms): a TSA that
+	 * failed is skipped for the rest, and the network is the bottleneck,
+	 * not the token */
+	if (g->ncms > 1 && g->tsa == NULL)
 		sign_cms_batch(c, g, jobs);
 	for (i = 0; i < c->nargs && !cli_interrupted && !g->audit_broken;
 	    i++) {
@@ -597,6 +609,7 @@ cmd_sign(struct cli *c)
 	char norm[41];
 	int i, rc, todo = 0;
 
+	memset(&g, 0, sizeof(g));
 	if ((rc = check_words(c)) != 0)
 		return rc;
 	if (c->sha1b != NULL)
@@ -607,10 +620,13 @@ cmd_sign(struct cli *c)
 	hd_err_clear(&err);
 	if (hd_thumb_normalize(c->sha1, 40, norm, sizeof(norm), &err) == -1)
 		return cli_fail(&err);
-	if ((jobs = calloc((size_t)c->nargs, sizeof(*jobs))) == NULL)
+	if ((rc = cli_tsa_open(c, &g.tsa)) != 0)
+		return rc;
+	if ((jobs = calloc((size_t)c->nargs, sizeof(*jobs))) == NULL) {
+		hd_tsa_close(g.tsa);
 		return cli_fail(&(struct hd_err){ .code = HD_E_NOMEM,
 		    .msg = "out of memory" });
-	memset(&g, 0, sizeof(g));
+	}
 	for (i = 0; i < c->nargs; i++) {
 		jobs[i].in = c->args[i];
 		classify(c, &jobs[i]);
@@ -630,6 +646,7 @@ cmd_sign(struct cli *c)
 		rc = 128 + cli_interrupted;
 	}
 	hd_audit_close(g.audit);
+	hd_tsa_close(g.tsa);
 	free(g.chain_buf);
 	hd_ders_free(g.chain, g.nchain);
 	hd_cert_free(&g.cert);

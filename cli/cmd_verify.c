@@ -18,6 +18,7 @@ struct sigline {
 	int good;
 	const char *verdict;	/* a stable name */
 	const char *subject, *sha1, *time, *md, *chain, *result;
+	const struct hd_ts_report *ts;	/* its timestamp */
 };
 
 struct vfile {
@@ -38,6 +39,36 @@ err_line(const struct hd_err *err, char *buf, size_t len)
 		snprintf(buf, len, "%s", err->msg);
 }
 
+/* The RFC 3161 timestamp: its time, the TSA, whether its token verifies
+ * (against --TSA-CAfile; the core then checked the chain at its time). */
+static void
+print_ts(const struct hd_ts_report *ts)
+{
+	if (ts == NULL || !ts->present) {
+		printf("    timestamp   (none)\n");
+		return;
+	}
+	printf("    timestamp   %s, %s%s%s\n", ts->time[0] ? ts->time : "?",
+	    ts->ok ? "good" : "does not verify", ts->ok ? "" : ": ",
+	    ts->ok ? "" : ts->why);
+	printf("    TSA         %s\n", ts->subject[0] ? ts->subject :
+	    "(unknown)");
+}
+
+static void
+print_ts_json(const struct hd_ts_report *ts)
+{
+	if (ts == NULL || !ts->present)
+		return;
+	fputs("\"timestamp\":{", stdout);
+	json_kv_str(stdout, "time", ts->time, 1);
+	json_kv_str(stdout, "tsa", ts->subject, 1);
+	json_kv_bool(stdout, "good", ts->ok, ts->why[0] != '\0');
+	if (ts->why[0] != '\0')
+		json_kv_str(stdout, "error", ts->why, 0);
+	fputs("},", stdout);
+}
+
 static void
 print_sig(const struct cli *c, const struct sigline *s, int comma)
 {
@@ -51,6 +82,7 @@ print_sig(const struct cli *c, const struct sigline *s, int comma)
 		json_kv_str(stdout, "signing_time", s->time, 1);
 		json_kv_str(stdout, "digest", s->md, 1);
 		json_kv_str(stdout, "chain", s->chain, 1);
+		print_ts_json(s->ts);
 		json_kv_str(stdout, "result", s->result, 0);
 		printf("}%s", comma ? "," : "");
 		return;
@@ -66,6 +98,7 @@ print_sig(const struct cli *c, const struct sigline *s, int comma)
 	printf("    digest      %s\n", s->md[0] ? s->md : "(unknown)");
 	if (s->chain[0])
 		printf("    chain       %s\n", s->chain);
+	print_ts(s->ts);
 	printf("    result      %s\n", s->result);
 }
 
@@ -107,7 +140,8 @@ file_tail(const struct cli *c, const struct vfile *f, int comma)
 static int
 verify_cms(const struct cli *c, struct vfile *f)
 {
-	struct hd_verify_opts o = { .cafile = c->cafile };
+	struct hd_verify_opts o = { .cafile = c->cafile,
+	    .tsa_cafile = c->tsa_cafile };
 	struct hd_verify_result r;
 	struct hd_err err;
 	struct sigline s;
@@ -130,7 +164,7 @@ verify_cms(const struct cli *c, struct vfile *f)
 	}
 	s = (struct sigline){ 0, r.verdict == HD_V_GOOD,
 	    hd_verdict_name(r.verdict), r.subject, r.sha1, r.signing_time,
-	    r.md, r.chain, r.verdict == HD_V_GOOD ? "good" : f->why };
+	    r.md, r.chain, r.verdict == HD_V_GOOD ? "good" : f->why, &r.ts };
 	if (r.sha1[0] != '\0' || r.verdict == HD_V_GOOD)
 		print_sig(c, &s, 0);
 	return f->status;
@@ -145,8 +179,8 @@ verify_pe(const struct cli *c, struct vfile *f)
 
 	f->type = "authenticode";
 	file_head(c, f);
-	if ((f->ps1 ? hd_verify_ps1 : hd_verify_pe)(f->in, c->cafile, &sigs,
-	    &n, NULL, NULL, &err) == -1) {
+	if ((f->ps1 ? hd_verify_ps1_ts : hd_verify_pe_ts)(f->in, c->cafile,
+	    c->tsa_cafile, &sigs, &n, NULL, NULL, &err) == -1) {
 		err_line(&err, f->why, sizeof(f->why));
 		f->status = hd_code_exit(err.code) == 2 ? 2 : 1;
 		return f->status;
@@ -159,7 +193,8 @@ verify_pe(const struct cli *c, struct vfile *f)
 	for (i = 0; i < n; i++) {
 		struct sigline s = { sigs[i].index, sigs[i].state == HD_SIG_OK,
 		    hd_sig_state_name(sigs[i].state), sigs[i].subject,
-		    sigs[i].sha1, NULL, sigs[i].md, "", sigs[i].result };
+		    sigs[i].sha1, NULL, sigs[i].md, "", sigs[i].result,
+		    &sigs[i].ts };
 
 		print_sig(c, &s, i + 1 < n);
 		if (sigs[i].state != HD_SIG_OK)

@@ -44,12 +44,14 @@ static const struct verb verbs[] = {
 	  OPT_DER | OPT_P7B | OPT_OUT | OPT_FORCE | OPT_PIN, 0 },
 	{ "sign", "sign --sha1 THUMB [--fd sha256|sha384|sha512] "
 	  "[--type auto|cms|authenticode] [--pss] [--chain] [--d TEXT] "
-	  "[--du URL] [--as] [--out FILE] [--log F] [--no-audit] [--pin SRC] "
-	  "FILE... | sign --sha1 OLD --sha1 NEW [--pin SRC [--pin SRC]] FILE...",
-	  cmd_sign,
+	  "[--du URL] [--as] [--tr URL]... [--td sha256|sha384|sha512] "
+	  "[--tr-timeout SECONDS] [--tr-optional] [--out FILE] [--log F] "
+	  "[--no-audit] [--pin SRC] FILE... | sign --sha1 OLD --sha1 NEW "
+	  "[--pin SRC [--pin SRC]] FILE...", cmd_sign,
 	  OPT_SHA1 | OPT_FD | OPT_TYPE | OPT_PSS | OPT_CHAIN | OPT_DESC |
 	  OPT_URL | OPT_AS | OPT_TR | OPT_OUT | OPT_PIN | OPT_AUDIT, INT_MAX },
-	{ "verify", "verify [--CAfile F] [--sig FILE.p7s] [--json] FILE...",
+	{ "verify", "verify [--CAfile F] [--TSA-CAfile F] [--sig FILE.p7s] "
+	  "[--json] FILE...",
 	  cmd_verify, OPT_CAFILE | OPT_SIG | OPT_JSON, INT_MAX },
 	{ "audit", "audit verify [--CAfile F] [--log F] [--pin SRC] | audit "
 	  "show [--since DATE] [--sha1 THUMB] [--file GLOB] [--log F] [--json]",

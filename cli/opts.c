@@ -10,7 +10,7 @@
 
 #include "cli.h"
 
-enum kind { K_STR, K_FLAG, K_PIN, K_LIST };
+enum kind { K_STR, K_FLAG, K_PIN, K_LIST, K_URLS };
 
 static const struct optdef {
 	const char *name;
@@ -55,9 +55,15 @@ static const struct optdef {
 	{ "d", 1, OPT_DESC, K_STR, offsetof(struct cli, desc), 0 },
 	{ "du", 1, OPT_URL, K_STR, offsetof(struct cli, url), 0 },
 	{ "as", 0, OPT_AS, K_FLAG, offsetof(struct cli, append), 0 },
-	{ "tr", 1, OPT_TR, K_STR, offsetof(struct cli, tr), 0 },
+	{ "tr", 1, OPT_TR, K_URLS, offsetof(struct cli, tr), 0 },
 	{ "td", 1, OPT_TR, K_STR, offsetof(struct cli, td), 0 },
+	{ "tr-timeout", 1, OPT_TR, K_STR, offsetof(struct cli, tr_timeout),
+	  0 },
+	{ "tr-optional", 0, OPT_TR, K_FLAG, offsetof(struct cli, tr_optional),
+	  0 },
 	{ "CAfile", 1, OPT_CAFILE, K_STR, offsetof(struct cli, cafile), 0 },
+	{ "TSA-CAfile", 1, OPT_CAFILE, K_STR, offsetof(struct cli, tsa_cafile),
+	  0 },
 	{ "sig", 1, OPT_SIG, K_STR, offsetof(struct cli, sig), 0 },
 	{ "log", 1, OPT_AUDIT, K_STR, offsetof(struct cli, log), 0 },
 	{ "no-audit", 0, OPT_AUDIT, K_FLAG, offsetof(struct cli, no_audit),
@@ -121,6 +127,12 @@ store(struct cli *c, const struct optdef *o, char *val)
 			return cli_usage_error("--%s: at most %d", o->name,
 			    CLI_MAX_SAN);
 		((const char **)base)[c->nsan++] = val;
+		return -1;
+	case K_URLS:
+		if (c->ntr == HD_TSA_URLS)
+			return cli_usage_error("--%s: at most %d", o->name,
+			    HD_TSA_URLS);
+		((const char **)base)[c->ntr++] = val;
 		return -1;
 	default:
 		if (o->off == offsetof(struct cli, sha1) && c->sha1 != NULL) {

@@ -37,6 +37,8 @@ struct dual {
 	struct signer sg[2];
 	struct hd_audit *audit;		/* NULL with --no-audit */
 	struct hd_audit_entry ae[2];	/* the current file's, per signer */
+	struct hd_tsa *tsa;		/* --tr: each signature's timestamp */
+	struct hd_sign_pe_result pe_res;	/* the last Authenticode one */
 	int recorded;			/* records written: checkpoint them */
 	int broken;			/* a record could not be written */
 };
@@ -169,10 +171,11 @@ chain_cat(const struct signer *g, size_t *len)
 }
 
 static int
-cms_one(struct cli *c, struct signer *g, const char *in, const char *out,
-    struct hd_audit_entry *ae, struct hd_err *err)
+cms_one(struct cli *c, struct dual *d, struct signer *g, const char *in,
+    const char *out, struct hd_audit_entry *ae, struct hd_err *err)
 {
-	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1 };
+	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1,
+	    .tsa = d->tsa };
 	struct hd_sign_result res;
 	struct hd_sign *h = NULL;
 	unsigned char *chain = NULL;
@@ -197,6 +200,8 @@ cms_one(struct cli *c, struct signer *g, const char *in, const char *out,
 			    res.digest);
 		ae->size = res.size;
 		snprintf(ae->out, sizeof(ae->out), "%s", res.out);
+		snprintf(ae->tsa, sizeof(ae->tsa), "%s", res.tsa);
+		snprintf(ae->ts_time, sizeof(ae->ts_time), "%s", res.ts_time);
 	}
 	return rc;
 }
@@ -212,9 +217,9 @@ sign_cms2(struct cli *c, struct dual *d, const char *in, char *done,
 		return hd_err_set(err, HD_E_INPUT, 0, "%s: name too long", in);
 	snprintf(out2, sizeof(out2), "%s.%.*s.p7s", in, PREFIX_LEN,
 	    d->sg[1].cert.sha1);
-	if (cms_one(c, &d->sg[0], in, out1, &d->ae[0], err) == -1)
+	if (cms_one(c, d, &d->sg[0], in, out1, &d->ae[0], err) == -1)
 		return -1;
-	if (cms_one(c, &d->sg[1], in, out2, &d->ae[1], err) == -1)
+	if (cms_one(c, d, &d->sg[1], in, out2, &d->ae[1], err) == -1)
 		return -1;
 	snprintf(done, len, "%s (%.8s), %s (%.8s)", out1, d->sg[0].cert.sha1,
 	    out2, d->sg[1].cert.sha1);
@@ -222,15 +227,22 @@ sign_cms2(struct cli *c, struct dual *d, const char *in, char *done,
 }
 
 static int
-pe_one(struct cli *c, struct signer *g, const char *in, const char *out,
-    int ps1, int append, struct hd_sign_pe_result *res, struct hd_err *err)
+pe_one(struct cli *c, struct dual *d, int k, const char *in, const char *out,
+    int ps1, int append, struct hd_err *err)
 {
+	struct signer *g = &d->sg[k];
 	struct hd_der cert = { g->cert.der, g->cert.der_len };
 	struct hd_sign_pe_opts o = { .md = c->fd, .desc = c->desc,
-	    .url = c->url, .append = append, .out = out, .replace = 1 };
+	    .url = c->url, .append = append, .out = out, .replace = 1,
+	    .tsa = d->tsa };
+	struct hd_audit_entry *ae = &d->ae[k];
 
-	return (ps1 ? hd_sign_ps1 : hd_sign_pe)(g->s, &g->key, &cert,
-	    g->chain, g->nchain, in, &o, res, err);
+	if ((ps1 ? hd_sign_ps1 : hd_sign_pe)(g->s, &g->key, &cert, g->chain,
+	    g->nchain, in, &o, &d->pe_res, err) == -1)
+		return -1;
+	snprintf(ae->tsa, sizeof(ae->tsa), "%s", d->pe_res.tsa);
+	snprintf(ae->ts_time, sizeof(ae->ts_time), "%s", d->pe_res.ts_time);
+	return 0;
 }
 
 /* A temp name beside target that keeps its base name (and extension). */
@@ -255,16 +267,15 @@ static int
 sign_pe2(struct cli *c, struct dual *d, const char *in, char *done,
     size_t len, struct hd_err *err)
 {
-	struct hd_sign_pe_result res;
 	const char *target = c->out ? c->out : in;
 	int ps1 = hd_ps1_name(in);
 	struct stat st;
 	char tmp[4300];
 
 	tmp_beside(target, tmp, sizeof(tmp));
-	if (pe_one(c, &d->sg[0], in, tmp, ps1, c->append, &res, err) == -1 ||
+	if (pe_one(c, d, 0, in, tmp, ps1, c->append, err) == -1 ||
 	    cli_interrupted ||
-	    pe_one(c, &d->sg[1], tmp, NULL, ps1, 1, &res, err) == -1 ||
+	    pe_one(c, d, 1, tmp, NULL, ps1, 1, err) == -1 ||
 	    cli_interrupted) {
 		unlink(tmp);
 		if (cli_interrupted && err->code == HD_OK)
@@ -283,7 +294,7 @@ sign_pe2(struct cli *c, struct dual *d, const char *in, char *done,
 	snprintf(d->ae[0].out, sizeof(d->ae[0].out), "%s", target);
 	snprintf(d->ae[1].out, sizeof(d->ae[1].out), "%s", target);
 	snprintf(done, len, "%s (%u signatures: %.8s, nested %.8s)", target,
-	    res.nsigs, d->sg[0].cert.sha1, d->sg[1].cert.sha1);
+	    d->pe_res.nsigs, d->sg[0].cert.sha1, d->sg[1].cert.sha1);
 	return 0;
 }
 
@@ -446,8 +457,12 @@ sign_dual(struct cli *c)
 	    hd_thumb_normalize(c->sha1b, 40, n1, sizeof(n1), &err) == -1)
 		return cli_fail(&err);
 	/* the log is checked before any PIN is asked, as sign's */
-	if ((rc = sign_audit_open(c, &d.audit)) != 0)
+	if ((rc = cli_tsa_open(c, &d.tsa)) != 0)
 		return rc;
+	if ((rc = sign_audit_open(c, &d.audit)) != 0) {
+		hd_tsa_close(d.tsa);
+		return rc;
+	}
 	cli_catch_signals(1);
 	rc = open_all(c, &d, &err) == -1 || locate(&d, &d.sg[0], &err) == -1 ||
 	    locate(&d, &d.sg[1], &err) == -1 || login_all(c, &d, &err) == -1 ||
@@ -468,6 +483,7 @@ sign_dual(struct cli *c)
 			hd_logout(d.tok[i], &err);
 	}
 	hd_audit_close(d.audit);
+	hd_tsa_close(d.tsa);
 	hd_close(d.tok[1]);
 	hd_close(d.tok[0]);
 	cli_catch_signals(0);

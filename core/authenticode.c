@@ -17,6 +17,7 @@
 
 #include "authenticode.h"
 #include "internal.h"
+#include "tsa.h"
 
 static X509 *
 der_cert(const struct hd_der *d)
@@ -283,13 +284,42 @@ nest(struct hd_ac_sign *g, PKCS7 *p7, struct hd_err *err)
 	return -1;
 }
 
+/* The TSA's token over the new signer's signature value, as Microsoft's
+ * RFC 3161 countersignature (signtool /tr); nested signatures each get
+ * their own, on their own signer. */
+static int
+timestamp(struct hd_ac_sign *g, PKCS7 *p7, struct hd_err *err)
+{
+	PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(
+	    PKCS7_get_signer_info(p7), 0);
+	struct hd_stamp st;
+	int rc = 0;
+
+	if (g->o->tsa == NULL)
+		return 0;
+	if (hd_tsa_stamp(g->o->tsa, g->path,
+	    ASN1_STRING_get0_data(si->enc_digest),
+	    (size_t)ASN1_STRING_length(si->enc_digest), &st, err) == -1)
+		return -1;
+	if (st.token == NULL)
+		return 0;	/* --tr-optional: hd_tsa_skipped says why */
+	if (hd_tsa_attach_p7(si, &st) == -1)
+		rc = hd_err_set(err, HD_E_NOMEM, 0, "%s: out of memory "
+		    "attaching the timestamp", g->path);
+	snprintf(g->tsa, sizeof(g->tsa), "%s", rc == 0 ? st.url : "");
+	snprintf(g->ts_time, sizeof(g->ts_time), "%s", rc == 0 ? st.time : "");
+	hd_stamp_free(&st);
+	return rc;
+}
+
 static int
 make_signature(struct hd_ac_sign *g, struct hd_err *err)
 {
 	PKCS7 *p7 = p7_sign(g, err);
 	int rc = -1;
 
-	if (p7 == NULL || check_new(g, p7, err) == -1)
+	if (p7 == NULL || check_new(g, p7, err) == -1 ||
+	    timestamp(g, p7, err) == -1)
 		goto out;
 	if (g->old != NULL)
 		rc = nest(g, p7, err);
@@ -366,6 +396,8 @@ void
 hd_ac_result(struct hd_ac_sign *g, struct hd_sign_pe_result *res)
 {
 	res->nsigs = count_sigs(g);
+	snprintf(res->tsa, sizeof(res->tsa), "%s", g->tsa);
+	snprintf(res->ts_time, sizeof(res->ts_time), "%s", g->ts_time);
 	hd_ac_thumbprint(g->cert, res->sha1);
 	snprintf(res->md, sizeof(res->md), "SHA%d", EVP_MD_get_size(g->md) *
 	    8);

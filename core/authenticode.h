@@ -73,6 +73,7 @@ struct hd_ac_verifier {
 	    struct hd_err *err);
 	void *ctx;
 	const struct hd_pe *pe;		/* hd_verify_pe's */
+	const char *tsa_cafile;		/* timestamps' roots; NULL: system */
 	hd_progress_fn progress;
 	void *arg;
 };
@@ -98,6 +99,7 @@ struct hd_ac_sign {
 	PKCS7 *old;			/* the signature to nest into */
 	unsigned char *der;		/* the signature to embed */
 	int len;
+	char tsa[512], ts_time[32];	/* its timestamp's, "" if none */
 };
 int hd_ac_setup(struct hd_ac_sign *g, const struct hd_der *cert,
     const struct hd_der *chain, size_t nchain, struct hd_err *err);

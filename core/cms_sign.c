@@ -25,6 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include "cms_int.h"
+#include "tsa.h"
 
 #define SIG_FLAGS (CMS_PARTIAL | CMS_DETACHED | CMS_BINARY | CMS_STREAM)
 #define CERTS_MAX (1024 * 1024)		/* no certificate chain is larger */
@@ -205,6 +206,7 @@ hd_sign_open_x509(struct hd_session *s, const struct hd_key *k, X509 *cert,
 	pthread_mutex_init(&g->lock, NULL);
 	g->opts = opts != NULL ? *opts : none;
 	g->opts.md = NULL;	/* the caller's string need not outlive this */
+	g->opts.tsa = opts != NULL ? opts->tsa : NULL;
 	g->cert = cert;
 	if (!X509_up_ref(cert)) {
 		g->cert = NULL;
@@ -377,6 +379,36 @@ result_fill(CMS_SignerInfo *si, uint64_t size, size_t der_len,
 		    res->digest, sizeof(res->digest));
 }
 
+/* The TSA's token over the new signature value, as an unsigned
+ * attribute; before anything is written, so no TSA means no output. */
+static int
+timestamp(struct hd_sign *g, CMS_SignerInfo *si, const char *in,
+    struct hd_sign_result *res, struct hd_err *err)
+{
+	ASN1_OCTET_STRING *sig = CMS_SignerInfo_get0_signature(si);
+	struct hd_stamp st;
+	int rc = -1;
+
+	if (g->opts.tsa == NULL)
+		return 0;
+	if (hd_tsa_stamp(g->opts.tsa, in, ASN1_STRING_get0_data(sig),
+	    (size_t)ASN1_STRING_length(sig), &st, err) == -1)
+		return -1;
+	if (st.token == NULL)
+		return 0;	/* --tr-optional: hd_tsa_skipped says why */
+	if (hd_tsa_attach_cms(si, &st) == -1) {
+		hd_err_set(err, HD_E_NOMEM, 0, "%s: out of memory attaching "
+		    "the timestamp", in);
+		goto out;
+	}
+	snprintf(res->tsa, sizeof(res->tsa), "%s", st.url);
+	snprintf(res->ts_time, sizeof(res->ts_time), "%s", st.time);
+	rc = 0;
+out:
+	hd_stamp_free(&st);
+	return rc;
+}
+
 /* Stream the file into a new signature; its DER in *der. */
 static int
 sign_stream(struct hd_sign *g, unsigned char *buf, struct hd_stream *f,
@@ -396,7 +428,7 @@ sign_stream(struct hd_sign *g, unsigned char *buf, struct hd_stream *f,
 	}
 	if (hd_stream_feed(f, io, buf, HD_STREAM_CHUNK, progress, arg,
 	    "signed", err) == -1 || cms_final(g, cms, si, io, f->path,
-	    sign_ns, err) == -1)
+	    sign_ns, err) == -1 || timestamp(g, si, f->path, res, err) == -1)
 		goto out;
 	if ((len = i2d_CMS_ContentInfo(cms, der)) <= 0) {
 		hd_err_set(err, HD_E_INTERNAL, 0, "%s: DER encoding failed",

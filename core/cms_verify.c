@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert_int.h"
+#include "tsa.h"
 
 #define SIG_MAX (16 * 1024 * 1024)	/* no detached signature is larger */
 
@@ -299,6 +300,26 @@ describe(CMS_SignerInfo *si, X509 *signer, struct hd_verify_result *res)
 	    sizeof(res->not_after));
 }
 
+/* The first signer's timestamp; one that verifies dates the signature
+ * for check_chain. */
+static void
+timestamp(CMS_ContentInfo *cms, const struct hd_verify_opts *o,
+    struct hd_verify_result *res)
+{
+	CMS_SignerInfo *si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms),
+	    0);
+	PKCS7 *token = si ? hd_tsa_token_cms(si) : NULL;
+	ASN1_OCTET_STRING *sig;
+
+	if (token == NULL)
+		return;
+	sig = CMS_SignerInfo_get0_signature(si);
+	hd_tsa_verify_token(token, ASN1_STRING_get0_data(sig),
+	    (size_t)ASN1_STRING_length(sig), o->tsa_cafile ? o->tsa_cafile :
+	    o->cafile, &res->ts);
+	PKCS7_free(token);
+}
+
 /* Find each signer's certificate, in the signature or the trust store. */
 static enum hd_verdict
 find_signers(CMS_ContentInfo *cms, X509_STORE *store, const char *sig,
@@ -456,7 +477,8 @@ chain_failed(X509_STORE_CTX *ctx, const char *sig,
 	return expired ? HD_V_EXPIRED : HD_V_UNTRUSTED;
 }
 
-/* The first signer's chain, at the current time, against store (hsmdesk
+/* The first signer's chain, at the current time (or its verified
+ * timestamp's), against store (hsmdesk
  * makes one signer; the others' signatures and digests are checked, their
  * chains are not). */
 static enum hd_verdict
@@ -481,10 +503,15 @@ check_chain(CMS_ContentInfo *cms, X509_STORE *store, int local,
 		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
 		goto out;
 	}
+	if (res->ts.ok)		/* a verified timestamp dates the signature */
+		X509_STORE_CTX_set_time(ctx, 0, (time_t)res->ts.when);
 	if (X509_verify_cert(ctx) == 1) {
 		res->chain_ok = 1;
 		chain_words(X509_STORE_CTX_get0_chain(ctx), res->chain,
 		    sizeof(res->chain));
+		if (res->ts.ok)
+			strncat(res->chain, ", at the timestamp's time",
+			    sizeof(res->chain) - strlen(res->chain) - 1);
 		v = HD_V_GOOD;
 	} else {
 		v = chain_failed(ctx, sig, res, err);
@@ -562,6 +589,7 @@ hd_verify_file(const char *data, const char *sig,
 		outcome(res, err, v == HD_V_GOOD ? HD_V_ERROR : v, &e);
 		goto out;
 	}
+	timestamp(cms, o, res);
 	hd_err_clear(&e);
 	outcome(res, err, check_content(cms, data, sig, o, res, &e), &e);
 	hd_err_clear(&e);

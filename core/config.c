@@ -12,7 +12,7 @@
 #include "hsmdesk.h"
 #include "yamlutil.h"
 
-enum cfg_type { CFG_STRING, CFG_SECONDS, CFG_STORE, CFG_BOOL };
+enum cfg_type { CFG_STRING, CFG_SECONDS, CFG_STORE, CFG_BOOL, CFG_URLS };
 
 static const struct cfg_key {
 	const char *name;
@@ -31,6 +31,7 @@ static const struct cfg_key {
 	{ "vendor", CFG_STRING, offsetof(struct hd_config, vendor) },
 	{ "p11kit_server", CFG_STRING,
 	  offsetof(struct hd_config, p11kit_server) },
+	{ "tsa", CFG_URLS, offsetof(struct hd_config, tsa) },
 };
 
 /* cert_store: values in enum hd_cert_store's order. */
@@ -60,6 +61,18 @@ cfg_store(struct hd_yaml *y, struct hd_config *cfg, const struct cfg_key *k,
 	char *end, **sp;
 	unsigned long n;
 
+	if (k->type == CFG_URLS) {
+		if (val[0] == '\0')
+			return hd_yaml_fail(y, v->start_mark, "empty value");
+		if (cfg->ntsa == HD_TSA_URLS)
+			return hd_yaml_fail(y, v->start_mark, "at most %d TSA "
+			    "URLs", HD_TSA_URLS);
+		if ((cfg->tsa[cfg->ntsa] = strdup(val)) == NULL)
+			return hd_err_set(y->err, HD_E_NOMEM, 0,
+			    "out of memory");
+		cfg->ntsa++;
+		return 0;
+	}
 	if (k->type == CFG_STRING) {
 		sp = (char **)((char *)cfg + k->offset);
 		if (val[0] == '\0')
@@ -108,6 +121,27 @@ cfg_nul(struct hd_yaml *y, const yaml_event_t *ev)
 	    "NUL characters are not allowed");
 }
 
+/* tsa: a list of URLs ("- http://..." lines or [a, b]), each a scalar. */
+static int
+cfg_list(struct hd_yaml *y, struct hd_config *cfg, const struct cfg_key *key)
+{
+	yaml_event_t v;
+	int rc = 0;
+
+	while (rc == 0 && hd_yaml_next(y, &v) == 0) {
+		if (v.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&v);
+			return 0;
+		}
+		if (v.type != YAML_SCALAR_EVENT)
+			rc = hd_yaml_fail(y, v.start_mark, "expected a URL");
+		else if ((rc = cfg_nul(y, &v)) == 0)
+			rc = cfg_store(y, cfg, key, &v);
+		yaml_event_delete(&v);
+	}
+	return -1;
+}
+
 /* One "key: value" pair, or the end of the mapping (returns 1). */
 static int
 cfg_pair(struct hd_yaml *y, struct hd_config *cfg, unsigned *seen)
@@ -141,7 +175,9 @@ cfg_pair(struct hd_yaml *y, struct hd_config *cfg, unsigned *seen)
 	*seen |= 1u << (key - cfg_keys);
 	if (hd_yaml_next(y, &v) == -1)
 		goto out_k;
-	if (v.type != YAML_SCALAR_EVENT)
+	if (key->type == CFG_URLS && v.type == YAML_SEQUENCE_START_EVENT)
+		rc = cfg_list(y, cfg, key);
+	else if (v.type != YAML_SCALAR_EVENT)
 		hd_yaml_fail(y, v.start_mark, "expected a single value");
 	else if (cfg_nul(y, &v) == 0)
 		rc = cfg_store(y, cfg, key, &v);
@@ -211,6 +247,8 @@ hd_config_load(struct hd_config *cfg, const char *path, struct hd_err *err)
 void
 hd_config_free(struct hd_config *cfg)
 {
+	size_t i;
+
 	free(cfg->module);
 	free(cfg->token);
 	free(cfg->audit_log);
@@ -221,4 +259,7 @@ hd_config_free(struct hd_config *cfg)
 	cfg->module = cfg->token = cfg->audit_log = NULL;
 	cfg->module2 = cfg->token2 = NULL;
 	cfg->vendor = cfg->p11kit_server = NULL;
+	for (i = 0; i < cfg->ntsa; i++)
+		free(cfg->tsa[i]);
+	cfg->ntsa = 0;
 }

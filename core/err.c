@@ -41,6 +41,7 @@ static const struct {
 	[HD_E_INTERNAL] = { "internal", 1 },
 	[HD_E_BAD_SIG] = { "bad-signature", 1 },
 	[HD_E_UNTRUSTED] = { "untrusted", 1 },
+	[HD_E_TSA] = { "tsa", 1 },
 };
 
 /* Every CKR value an operator can meet, in plain words, with what to do. */

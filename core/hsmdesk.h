@@ -37,6 +37,7 @@ enum hd_code {
 	HD_E_INTERNAL,
 	HD_E_BAD_SIG,		/* a signature does not verify */
 	HD_E_UNTRUSTED,		/* a valid signature without a trusted chain */
+	HD_E_TSA,		/* no timestamp authority gave a timestamp */
 	HD_E__COUNT
 };
 
@@ -82,6 +83,7 @@ int hd_pin_equal(const struct hd_pin *a, const struct hd_pin *b);
 /* ---- paths and configuration (paths.c, config.c) ----------------------- */
 
 #define HD_DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define HD_TSA_URLS 8		/* timestamp servers in a list */
 
 struct hd_config {
 	char *module;		/* NULL if not set */
@@ -95,6 +97,8 @@ struct hd_config {
 	char *vendor;		/* "cloudhsm", "none", "auto"; NULL = auto */
 	char *p11kit_server;	/* P11_KIT_SERVER_ADDRESS for a remote token
 				 * through p11-kit-client.so; NULL if none */
+	char *tsa[HD_TSA_URLS];	/* tsa: timestamp servers, in order */
+	size_t ntsa;
 	char path[4096];	/* the file it came from, "" if none */
 };
 
@@ -393,6 +397,19 @@ int hd_mig_accept(struct hd_mig_plan *p, struct hd_session *to,
 
 /* ---- Authenticode for PE files (sign_pe.c, verify_pe.c) ---------------- */
 
+/* A signature's timestamp, as verify reports it.  One that verifies
+ * dates the signature: its signer's chain is checked at that time, so a
+ * certificate that expired since still passes (as on Windows). */
+struct hd_ts_report {
+	int present;		/* the signature carries a timestamp */
+	int ok;			/* 1 its token verifies (signature, chain to
+				 * the TSA CA file, imprint), 0 not */
+	char time[32];		/* "2026-01-31T12:00:00Z" */
+	int64_t when;		/* the same, seconds since 1970 */
+	char subject[256];	/* the TSA certificate's subject */
+	char why[256];		/* when not ok: why, in words */
+};
+
 /* A DER-encoded certificate. */
 struct hd_der {
 	const unsigned char *der;
@@ -411,6 +428,7 @@ struct hd_sign_pe_opts {
 	int replace;		/* with out: an existing out may be replaced */
 	hd_progress_fn progress;	/* NULL: none; non-zero cancels */
 	void *arg;
+	struct hd_tsa *tsa;	/* timestamp the new signature; NULL: none */
 };
 
 struct hd_sign_pe_result {
@@ -423,6 +441,8 @@ struct hd_sign_pe_result {
 				 * file, which still name the unsigned content */
 	char sha1[41];		/* signer certificate's SHA-1 thumbprint */
 	char md[16];		/* "SHA256", "SHA384", "SHA512" */
+	char tsa[512];		/* the TSA that timestamped it, "" if none */
+	char ts_time[32];	/* its time, "2026-01-31T12:00:00Z", or "" */
 };
 
 int hd_sign_pe(struct hd_session *s, const struct hd_key *k,
@@ -448,6 +468,7 @@ struct hd_sig_report {
 	char subject[256];	/* the signer certificate's subject */
 	char md[32];		/* the file digest's algorithm: "SHA256" */
 	char result[512];	/* the outcome in words */
+	struct hd_ts_report ts;	/* its RFC 3161 timestamp, if any */
 };
 
 /* cafile NULL: the system's roots and the local store's trusted ones. */
@@ -469,6 +490,14 @@ int hd_sign_ps1(struct hd_session *s, const struct hd_key *k,
 int hd_verify_ps1(const char *path, const char *cafile,
     struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
     void *arg, struct hd_err *err);
+/* As hd_verify_pe and hd_verify_ps1, with the timestamps checked against
+ * tsa_cafile (NULL: cafile if given, else the system's roots). */
+int hd_verify_pe_ts(const char *path, const char *cafile,
+    const char *tsa_cafile, struct hd_sig_report **sigs, size_t *n,
+    hd_progress_fn progress, void *arg, struct hd_err *err);
+int hd_verify_ps1_ts(const char *path, const char *cafile,
+    const char *tsa_cafile, struct hd_sig_report **sigs, size_t *n,
+    hd_progress_fn progress, void *arg, struct hd_err *err);
 /* ---- certificates (thumb.c, cert_*.c) ---------------------------------- */
 
 /* Where a certificate is kept. */
@@ -600,6 +629,40 @@ int hd_cert_accept(struct hd_session *s, const char *path,
     struct hd_err *err);
 void hd_accept_free(struct hd_accept *a);
 
+/* ---- RFC 3161 timestamps (tsa.c, tsa_attach.c, tsa_verify.c) ---------- */
+
+#define HD_TSA_TIMEOUT 15	/* seconds, signtool's and osslsigncode's
+				 * order of magnitude */
+#define HD_TSA_ATTEMPTS 3
+
+struct hd_tsa_opts {
+	const char *urls[HD_TSA_URLS];	/* http:// or https://, in order */
+	size_t nurls;
+	const char *md;		/* /td: "sha256" (NULL), "sha384", "sha512" */
+	unsigned timeout;	/* seconds per attempt; 0: HD_TSA_TIMEOUT */
+	unsigned attempts;	/* per TSA and file; 0: HD_TSA_ATTEMPTS */
+	int optional;		/* no TSA answers: sign without a timestamp */
+	/* called before each request (a progress stage); may be NULL */
+	void (*asking)(void *arg, const char *url, unsigned attempt);
+	void *arg;
+};
+
+/*
+ * One batch's TSAs: hd_tsa_open once, the handle in each file's signing
+ * options (hd_sign_opts.tsa, hd_sign_pe_opts.tsa), hd_tsa_close.  A TSA
+ * that failed is not asked again in the batch.
+ */
+struct hd_tsa;
+int hd_tsa_open(const struct hd_tsa_opts *o, struct hd_tsa **out,
+    struct hd_err *err);
+void hd_tsa_close(struct hd_tsa *t);
+/* Why the last file got no timestamp (--tr-optional), "" if it got one. */
+const char *hd_tsa_skipped(const struct hd_tsa *t);
+/* How TSA i failed in this batch, "" if it has not (or there is none). */
+const char *hd_tsa_failure(const struct hd_tsa *t, size_t i);
+const char *hd_tsa_url(const struct hd_tsa *t, size_t i);
+
+
 /* ---- detached CMS signatures (cms_sign.c, cms_verify.c) ----------------- */
 
 /*
@@ -617,6 +680,7 @@ struct hd_sign_opts {
 				 * once the new one is complete) */
 	int defer;		/* batch: outputs are fsynced and renamed
 				 * into place by hd_sign_commit */
+	struct hd_tsa *tsa;	/* timestamp each signature; NULL: none */
 };
 
 /* What hd_sign_open settled on, for the operator. */
@@ -633,6 +697,8 @@ struct hd_sign_result {
 	uint64_t size;		/* bytes signed */
 	char digest[129];	/* the file's digest, lower-case hex */
 	size_t sig_len;		/* bytes of DER written */
+	char tsa[512];		/* the TSA that timestamped it, "" if none */
+	char ts_time[32];	/* its time, "2026-01-31T12:00:00Z", or "" */
 };
 
 int hd_sign_open(struct hd_session *s, const struct hd_key *k,
@@ -691,6 +757,8 @@ struct hd_verify_opts {
 				 * and the local store's trusted roots, its
 				 * intermediates helping to build chains */
 	int any_eku;		/* accept any extended key usage */
+	const char *tsa_cafile;	/* the timestamp's TSA roots (PEM); NULL:
+				 * cafile if given, else the system's */
 	hd_progress_fn progress;	/* over the data file; may be NULL */
 	void *arg;
 };
@@ -709,6 +777,7 @@ struct hd_verify_result {
 	char alg[32];		/* "RSA PKCS#1 v1.5", "RSA-PSS", "ECDSA" */
 	char chain[1024];	/* the chain or why there is none, in words */
 	uint64_t size;		/* bytes of data hashed */
+	struct hd_ts_report ts;	/* the first signer's RFC 3161 timestamp */
 };
 
 int hd_verify_file(const char *data, const char *sig,

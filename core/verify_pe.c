@@ -17,6 +17,7 @@
 
 #include "authenticode.h"
 #include "cert_int.h"
+#include "tsa.h"
 
 /* One report per signature; more would be a file made to exhaust us. */
 #define MAX_SIGS 64
@@ -290,8 +291,8 @@ for_code_signing(X509 *x, char *why, size_t len)
 
 /* The chain to the CA file, at the current time. */
 static enum hd_sig_state
-check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer, char *why,
-    size_t len)
+check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer,
+    const struct hd_ts_report *ts, char *why, size_t len)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	STACK_OF(X509) *chain, *untrusted = sk_X509_new_null();
@@ -311,7 +312,11 @@ check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer, char *why,
 	    !X509_STORE_CTX_init(ctx, v->store, signer, untrusted)) {
 		snprintf(why, len, "out of memory checking the certificate "
 		    "chain");
-	} else if (X509_verify_cert(ctx) <= 0) {
+		goto out;
+	}
+	if (ts->ok)		/* a verified timestamp dates the signature */
+		X509_STORE_CTX_set_time(ctx, 0, (time_t)ts->when);
+	if (X509_verify_cert(ctx) <= 0) {
 		snprintf(why, len, "the signer's certificate chain does not "
 		    "verify: %s", X509_verify_cert_error_string(
 		    X509_STORE_CTX_get_error(ctx)));
@@ -320,13 +325,30 @@ check_chain(struct hd_ac_verifier *v, PKCS7 *p7, X509 *signer, char *why,
 		x509_name(X509_get_subject_name(sk_X509_value(chain,
 		    sk_X509_num(chain) - 1)), root, sizeof(root));
 		snprintf(why, len, "valid: signature verified, file digest "
-		    "matches, certificate chain trusted up to %s", root);
+		    "matches, certificate chain trusted up to %s%s", root,
+		    ts->ok ? " at the timestamp's time" : "");
 		ok = 1;
 	}
+out:
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);
 	sk_X509_pop_free(untrusted, X509_free);
 	return ok ? HD_SIG_OK : HD_SIG_UNTRUSTED;
+}
+
+/* The signer's RFC 3161 countersignature, if it has one. */
+static void
+timestamp(struct hd_ac_verifier *v, PKCS7 *p7, struct hd_sig_report *r)
+{
+	PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(
+	    PKCS7_get_signer_info(p7), 0);
+	PKCS7 *token = si ? hd_tsa_token_p7(si) : NULL;
+
+	if (token == NULL)
+		return;
+	hd_tsa_verify_token(token, ASN1_STRING_get0_data(si->enc_digest),
+	    (size_t)ASN1_STRING_length(si->enc_digest), v->tsa_cafile, &r->ts);
+	PKCS7_free(token);
 }
 
 /* Fill r for p7; -1 only when the file itself cannot be read. */
@@ -346,6 +368,8 @@ verify_one(struct hd_ac_verifier *v, PKCS7 *p7, struct hd_sig_report *r,
 		x509_name(X509_get_subject_name(signer), r->subject,
 		    sizeof(r->subject));
 	}
+	if (p7 != NULL && PKCS7_type_is_signed(p7))
+		timestamp(v, p7, r);
 	if (r->state != HD_SIG_OK)
 		return 0;
 	if ((dg = file_digest(v, sd.md, err)) == NULL)
@@ -357,7 +381,8 @@ verify_one(struct hd_ac_verifier *v, PKCS7 *p7, struct hd_sig_report *r,
 		    sd.md_name);
 		return 0;
 	}
-	r->state = check_chain(v, p7, signer, r->result, sizeof(r->result));
+	r->state = check_chain(v, p7, signer, &r->ts, r->result,
+	    sizeof(r->result));
 	return 0;
 }
 
@@ -474,6 +499,15 @@ hd_verify_pe(const char *path, const char *cafile,
     struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
     void *arg, struct hd_err *err)
 {
+	return hd_verify_pe_ts(path, cafile, NULL, sigs, n, progress, arg,
+	    err);
+}
+
+int
+hd_verify_pe_ts(const char *path, const char *cafile, const char *tsa_cafile,
+    struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
+    void *arg, struct hd_err *err)
+{
 	struct hd_ac_verifier v;
 	struct hd_pe pe;
 	unsigned char *der = NULL;
@@ -490,6 +524,7 @@ hd_verify_pe(const char *path, const char *cafile,
 	v.arg = arg;
 	v.digest = pe_digest;
 	v.ctx = &v;
+	v.tsa_cafile = tsa_cafile ? tsa_cafile : cafile;
 	if (hd_pe_open(&pe, path, err) == -1)
 		return -1;
 	v.path = pe.path;

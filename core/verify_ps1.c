@@ -66,6 +66,15 @@ hd_verify_ps1(const char *path, const char *cafile,
     struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
     void *arg, struct hd_err *err)
 {
+	return hd_verify_ps1_ts(path, cafile, NULL, sigs, n, progress, arg,
+	    err);
+}
+
+int
+hd_verify_ps1_ts(const char *path, const char *cafile, const char *tsa_cafile,
+    struct hd_sig_report **sigs, size_t *n, hd_progress_fn progress,
+    void *arg, struct hd_err *err)
+{
 	struct hd_ac_verifier v;
 	struct hd_ps1 ps;
 	unsigned char *data = NULL;
@@ -84,6 +93,7 @@ hd_verify_ps1(const char *path, const char *cafile,
 	v.kind = HD_SPC_PS1;
 	v.digest = script_digest;
 	v.ctx = &ps;
+	v.tsa_cafile = tsa_cafile ? tsa_cafile : cafile;
 	if (progress != NULL && progress(arg, 0, size)) {
 		hd_err_set(err, HD_E_CANCELLED, 0, "%s: cancelled", path);
 		goto out;

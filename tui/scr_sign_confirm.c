@@ -56,6 +56,9 @@ conf_draw(struct tui *t, struct view *v)
 	    g->cert.sha1, g->key.label);
 	draw_text(t, 6, 3, 12, RO_DIM, "Digest");
 	draw_text(t, 6, 15, t->cols - 18, RO_NORMAL, "%s", sign_md(g));
+	draw_text(t, 7, 3, 12, RO_DIM, "Timestamp");
+	draw_text(t, 7, 15, t->cols - 18, RO_NORMAL, "%s", g->tsa[0] ?
+	    g->tsa : "none");
 	draw_text(t, 8, 3, t->cols - 6, RO_DIM, " %-13s %-30s %s", "TYPE",
 	    "FILE", "SIGNATURE");
 	if (c->top > g->n - rows)

@@ -2,15 +2,16 @@
  * Sign files, step 3: the options, as signtool takes them: the digest
  * (/fd), the type (auto: Authenticode for PE files, detached CMS for the
  * rest), and for Authenticode the description (/d), its URL (/du) and
- * whether to append the signature (/as).  The type each file gets is
- * listed under them.
+ * whether to append the signature (/as); the timestamp servers (/tr,
+ * from config.yaml's tsa: list, editable; the timestamp digest is the
+ * file digest).  The type each file gets is listed under them.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "sign.h"
 
-enum { O_MD, O_TYPE, O_DESC, O_URL, O_APPEND, O__N };
+enum { O_MD, O_TYPE, O_DESC, O_URL, O_APPEND, O_TSA, O__N };
 
 struct sopts {
 	struct sgn *g;
@@ -18,13 +19,27 @@ struct sopts {
 	int top;			/* first file shown */
 };
 
+/* The config file's TSAs, once: after that the operator's edit stands. */
+static void
+tsa_from_config(struct sgn *g, const struct hd_config *cfg)
+{
+	size_t i, n = 0;
+
+	if (g->tsa_set)
+		return;
+	g->tsa_set = 1;
+	for (i = 0; i < cfg->ntsa && n < sizeof(g->tsa); i++)
+		n += (size_t)snprintf(g->tsa + n, sizeof(g->tsa) - n, "%s%s",
+		    i ? " " : "", cfg->tsa[i]);
+}
+
 static void
 opts_enter(struct tui *t, struct view *v, const void *arg)
 {
 	struct sopts *o = v->st;
 
-	(void)t;
 	o->g = (struct sgn *)arg;
+	tsa_from_config(o->g, &t->cli->cfg);
 }
 
 static int
@@ -38,6 +53,12 @@ any_pe(const struct sgn *g)
 	return 0;
 }
 
+static int
+typed(int i)
+{
+	return i == O_DESC || i == O_URL || i == O_TSA;
+}
+
 static void
 opt_row(struct tui *t, struct sopts *o, int i, const char *name,
     const char *value, int dim)
@@ -46,8 +67,8 @@ opt_row(struct tui *t, struct sopts *o, int i, const char *name,
 
 	draw_text(t, y, 3, 22, dim ? RO_DIM : RO_NORMAL, "%s", name);
 	draw_text(t, y, 25, t->cols - 28, o->cur == i ? RO_SELECTED : dim ?
-	    RO_DIM : RO_NORMAL, " %-*s", i >= O_DESC && i <= O_URL ?
-	    t->cols - 30 : 20, value);
+	    RO_DIM : RO_NORMAL, " %-*s", typed(i) ? t->cols - 30 : 20,
+	    value);
 }
 
 static void
@@ -93,6 +114,8 @@ opts_draw(struct tui *t, struct view *v)
 	opt_row(t, o, O_URL, "URL (/du)", g->url, !pe);
 	opt_row(t, o, O_APPEND, "Append signature (/as)", g->append ? "yes" :
 	    "no", !pe);
+	opt_row(t, o, O_TSA, "Timestamp (/tr)", g->tsa[0] ? g->tsa :
+	    "none (type TSA URLs)", 0);
 	draw_text(t, 11, 3, t->cols - 6, RO_DIM, "Output: CMS beside each file "
 	    "(f -> f.p7s); Authenticode: the PE file itself.");
 	draw_files(t, o, 13);
@@ -134,8 +157,10 @@ static enum act
 opts_other(struct tui *t, struct view *v, int ch)
 {
 	struct sopts *o = v->st;
-	char *text = o->cur == O_DESC ? o->g->desc : o->g->url;
-	int typing = o->cur == O_DESC || o->cur == O_URL;
+	char *text = o->cur == O_DESC ? o->g->desc : o->cur == O_URL ?
+	    o->g->url : o->g->tsa;
+	size_t cap = o->cur == O_TSA ? sizeof(o->g->tsa) : sizeof(o->g->desc);
+	int typing = typed(o->cur);
 
 	(void)t;
 	if (ch == KEY_UP || ch == KEY_BTAB)
@@ -146,7 +171,7 @@ opts_other(struct tui *t, struct view *v, int ch)
 		o->top += ch == KEY_PPAGE ? -5 : 5;
 	else if (typing && (ch == KEY_BACKSPACE || ch == 21 || (ch >= 0x20 &&
 	    ch <= 0xff && ch != 0x7f)))
-		type_in(text, sizeof(o->g->desc), ch);
+		type_in(text, cap, ch);
 	else if (!typing && (ch == KEY_LEFT || ch == KEY_RIGHT || ch == ' '))
 		change(o, ch == KEY_LEFT ? -1 : 1);
 	else

@@ -38,11 +38,17 @@ run_enter(struct tui *t, struct view *v, const void *arg)
 	o.md = sign_md(g);
 	u->state = RUN_WORKING;
 	/* no signature without its audit record: the log first */
-	if (sign_record_open(t, g, &u->err) == -1 ||
+	hd_err_clear(&u->err);
+	if (sign_record_open(t, g, &u->err) == 0 &&
+	    sign_tsa_open(g, &u->err) == 0)
+		o.tsa = g->stamps;
+	if (u->err.code != HD_OK ||
 	    hd_sign_open(t->s, &g->key, g->cert.der, g->cert.der_len,
 	    g->chain, g->chain_len, &o, &cms, &u->err) == -1) {
 		hd_audit_close(g->audit);
 		g->audit = NULL;
+		hd_tsa_close(g->stamps);
+		g->stamps = NULL;
 		u->state = RUN_FAILED;
 		tui_note_err(t, &u->err);
 		return;
@@ -51,6 +57,8 @@ run_enter(struct tui *t, struct view *v, const void *arg)
 	u->cancelled = sign_job(t, g, cms, &u->sv) == -1;
 	hd_sign_close(cms);
 	sign_record_finish(g, u->audit, sizeof(u->audit), &u->audit_bad);
+	hd_tsa_close(g->stamps);
+	g->stamps = NULL;
 	for (i = 0; i < g->n; i++)
 		u->nok += g->f[i].state == SF_OK;
 	u->state = RUN_DONE;
@@ -87,6 +95,7 @@ mark(const struct tui *t, enum sign_state st)
 	case SF_OK: return t->ascii ? "ok" : "✓";
 	case SF_FAILED: return t->ascii ? "X" : "✗";
 	case SF_WORKING: return ">";
+	case SF_STAMPING: return ">";
 	case SF_SKIPPED: return "-";
 	default: return " ";
 	}
@@ -119,6 +128,12 @@ draw_file(struct tui *t, struct srun *u, int k, int y)
 	const char *type = sign_type_words(sign_type_of(u->g, k));
 	int w = t->cols - 6;
 
+	if (f->state == SF_STAMPING) {
+		draw_text(t, y, 3, w, RO_NORMAL, "%s %-12s %-.*s: timestamping "
+		    "at %s", mark(t, f->state), type, w / 3, f->path,
+		    f->stamp);
+		return;
+	}
 	if (f->state == SF_WORKING || (u->state == RUN_WORKING &&
 	    f->state == SF_WAITING)) {
 		draw_text(t, y, 3, w, RO_NORMAL, "%s %-12s %-.*s", mark(t,
@@ -127,9 +142,11 @@ draw_file(struct tui *t, struct srun *u, int k, int y)
 		return;
 	}
 	draw_text(t, y, 3, w, f->state == SF_OK ? RO_OK : f->state ==
-	    SF_FAILED ? RO_ERROR : RO_DIM, "%s %-12s %s: %s", mark(t,
+	    SF_FAILED ? RO_ERROR : RO_DIM, "%s %-12s %s: %s%s%s", mark(t,
 	    f->state), type, f->path, f->state == SF_OK ? f->out :
-	    f->state == SF_FAILED ? f->why : "not signed (cancelled)");
+	    f->state == SF_FAILED ? f->why : "not signed (cancelled)",
+	    f->state == SF_OK && f->stamp[0] ? ", " : "",
+	    f->state == SF_OK ? f->stamp : "");
 }
 
 static void

@@ -27,6 +27,7 @@ sign_free(struct sgn *g)
 {
 	if (g == NULL)
 		return;
+	hd_tsa_close(g->stamps);
 	hd_cert_free(&g->cert);
 	free(g->chain);
 	free_pe_chain(g);
@@ -228,4 +229,24 @@ sign_bytes(uint64_t n, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.2f GiB", (double)n / (1024.0 * 1024 *
 		    1024));
+}
+
+int
+sign_tsa_open(struct sgn *g, struct hd_err *err)
+{
+	struct hd_tsa_opts o;
+	char list[sizeof(g->tsa)], *p, *save = NULL;
+
+	memset(&o, 0, sizeof(o));
+	g->stamps = NULL;
+	snprintf(list, sizeof(list), "%s", g->tsa);
+	for (p = strtok_r(list, " ,", &save); p != NULL && o.nurls <
+	    HD_TSA_URLS; p = strtok_r(NULL, " ,", &save))
+		o.urls[o.nurls++] = p;
+	if (o.nurls == 0)
+		return 0;
+	o.md = sign_md(g);	/* /td as /fd: what signtool users pass */
+	o.asking = sign_job_asking;
+	o.arg = g;
+	return hd_tsa_open(&o, &g->stamps, err);
 }

@@ -16,7 +16,8 @@
 enum sign_type { SIGN_AUTO, SIGN_CMS, SIGN_PE, SIGN__TYPES };
 
 /* How one file went. */
-enum sign_state { SF_WAITING, SF_WORKING, SF_OK, SF_FAILED, SF_SKIPPED };
+enum sign_state { SF_WAITING, SF_WORKING, SF_STAMPING, SF_OK, SF_FAILED,
+	SF_SKIPPED };
 
 struct sign_file {
 	char path[1024];
@@ -28,6 +29,8 @@ struct sign_file {
 	char why[400];			/* the failure in words */
 	struct hd_audit_entry ae;	/* its audit record (sign_record.c) */
 	int logged;			/* ae is in the log already */
+	char stamp[600];		/* SF_STAMPING: which TSA, which try;
+					 * SF_OK: the timestamp's time */
 };
 
 struct sgn {
@@ -45,6 +48,11 @@ struct sgn {
 	int append;			/* Authenticode /as */
 	struct hd_audit *audit;		/* open while the run lasts */
 	int audit_broken;		/* a record could not be written */
+	char tsa[1024];			/* /tr: TSA URLs, blank-separated;
+					 * "" signs without a timestamp */
+	int tsa_set;			/* tsa filled from config.yaml once */
+	struct hd_tsa *stamps;		/* the run's TSAs (scr_sign_run) */
+	void *job;			/* the running sign_job, for them */
 };
 
 /* sign.c */
@@ -59,6 +67,8 @@ int sign_find(const struct sgn *g, const char *path);
 void sign_remove(struct sgn *g, int i);
 /* The issuers of g->cert, from the local store, as PEM. */
 int sign_load_chain(struct tui *t, struct sgn *g, struct hd_err *err);
+/* The run's TSAs from g->tsa (NULL without any); -1 with err. */
+int sign_tsa_open(struct sgn *g, struct hd_err *err);
 /* "12.3 MiB" */
 void sign_bytes(uint64_t n, char *buf, size_t len);
 
@@ -74,6 +84,9 @@ struct sign_view {
  * file's state); -1 cancelled. */
 int sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
     struct sign_view *sv);
+/* hd_tsa_opts.asking for g->stamps: the file being signed is at its
+ * timestamping stage. */
+void sign_job_asking(void *arg, const char *url, unsigned attempt);
 
 /* sign_record.c: the run's audit records (docs/AUDIT.md) */
 int sign_record_open(struct tui *t, struct sgn *g, struct hd_err *err);

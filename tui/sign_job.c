@@ -49,6 +49,41 @@ on_progress(void *arg, uint64_t done, uint64_t total)
 	return c;
 }
 
+/* The worker asks a TSA: the file's own stage, "timestamping", with the
+ * TSA and the attempt, drawn in place of its bar. */
+void
+sign_job_asking(void *arg, const char *url, unsigned attempt)
+{
+	struct sgn *g = arg;
+	struct sjob *j = g->job;
+
+	if (j == NULL)
+		return;
+	pthread_mutex_lock(&j->q.mu);
+	g->f[j->cur].state = SF_STAMPING;
+	if (attempt > 1)
+		snprintf(g->f[j->cur].stamp, sizeof(g->f[j->cur].stamp),
+		    "%s, attempt %u", url, attempt);
+	else
+		snprintf(g->f[j->cur].stamp, sizeof(g->f[j->cur].stamp), "%s",
+		    url);
+	pthread_mutex_unlock(&j->q.mu);
+}
+
+/* The summary's words for a timestamp (under the mutex): its time, or
+ * that there is none (--tr-optional's case; the TUI has no such switch,
+ * but a TSA list may be empty of answers only with it). */
+static void
+stamped(struct sjob *j, struct sign_file *f, const char *ts_time)
+{
+	if (j->g->stamps == NULL)
+		f->stamp[0] = '\0';
+	else if (ts_time[0] != '\0')
+		snprintf(f->stamp, sizeof(f->stamp), "timestamp %s", ts_time);
+	else
+		snprintf(f->stamp, sizeof(f->stamp), "no timestamp");
+}
+
 static int
 sign_pe(struct sjob *j, struct sign_file *f, char *out, size_t len,
     char md[16], struct hd_err *err)
@@ -65,11 +100,14 @@ sign_pe(struct sjob *j, struct sign_file *f, char *out, size_t len,
 	o.append = g->append;
 	o.progress = on_progress;
 	o.arg = j;
+	o.tsa = g->stamps;
 	if ((f->ps1 ? hd_sign_ps1 : hd_sign_pe)(j->t->s, &g->key, &cert,
 	    g->pe_chain, g->npe_chain, f->path, &o, &res, err) == -1)
 		return -1;
 	snprintf(out, len, "%s", res.path);
 	snprintf(md, 16, "%s", res.md);
+	snprintf(f->ae.tsa, sizeof(f->ae.tsa), "%s", res.tsa);
+	snprintf(f->ae.ts_time, sizeof(f->ae.ts_time), "%s", res.ts_time);
 	return 0;
 }
 
@@ -84,6 +122,8 @@ sign_cms(struct sjob *j, struct sign_file *f, char *out, size_t len,
 	    err) == -1)
 		return -1;
 	snprintf(out, len, "%s", res->out);
+	snprintf(f->ae.tsa, sizeof(f->ae.tsa), "%s", res->tsa);
+	snprintf(f->ae.ts_time, sizeof(f->ae.ts_time), "%s", res->ts_time);
 	return 0;
 }
 
@@ -91,7 +131,7 @@ static void
 one(struct sjob *j, int i)
 {
 	struct sign_file *f = &j->g->f[i];
-	char out[sizeof(f->out)], md[16] = "";
+	char out[sizeof(f->out)], md[16] = "", ts[32];
 	struct hd_sign_result res;
 	struct hd_err err;
 	int rc, pe = sign_type_of(j->g, i) == SIGN_PE;
@@ -109,18 +149,24 @@ one(struct sjob *j, int i)
 	if (rc == 0)
 		rc = pe ? sign_pe(j, f, out, sizeof(out), md, &err) :
 		    sign_cms(j, f, out, sizeof(out), &res, &err);
+	snprintf(ts, sizeof(ts), "%s", f->ae.ts_time);
 	sign_record_done(j->g, i, pe ? NULL : &res, md, out, rc == 0 ? NULL :
 	    err.msg);
 	pthread_mutex_lock(&j->q.mu);
 	f->state = rc == 0 && f->why[0] == '\0' ? SF_OK : SF_FAILED;
-	if (rc == 0)
+	if (rc == 0) {
 		snprintf(f->out, sizeof(f->out), "%s", out);
+		stamped(j, f, ts);
+	}
 	if (rc == 0)
 		;	/* f->why: sign_record_done's, if any */
 	else if (err.code == HD_E_CANCELLED)
 		snprintf(f->why, sizeof(f->why), "cancelled; nothing written");
-	else
-		snprintf(f->why, sizeof(f->why), "%s", err.msg);
+	else	/* the row names the file already */
+		snprintf(f->why, sizeof(f->why), "%s", strncmp(err.msg,
+		    f->path, strlen(f->path)) == 0 && strncmp(err.msg +
+		    strlen(f->path), ": ", 2) == 0 ? err.msg +
+		    strlen(f->path) + 2 : err.msg);
 	j->base += rc == 0 ? f->size : f->done;	/* bytes hashed */
 	j->sv->done = j->base;
 	pthread_mutex_unlock(&j->q.mu);
@@ -211,7 +257,7 @@ sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
 		sv->total += g->f[i].size;
 		g->f[i].state = SF_WAITING;
 		g->f[i].done = 0;
-		g->f[i].why[0] = g->f[i].out[0] = '\0';
+		g->f[i].why[0] = g->f[i].out[0] = g->f[i].stamp[0] = '\0';
 	}
 	pthread_mutex_init(&j.q.mu, NULL);
 	pthread_cond_init(&j.q.cv, NULL);
@@ -220,6 +266,7 @@ sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
 	j.cms = cms;
 	j.sv = sv;
 	j.sync = t->script != NULL;
+	g->job = &j;
 	t->busy = 1;
 	t->busy_login = hd_logged_in(t->s);
 	if (j.sync)
@@ -228,6 +275,7 @@ sign_job(struct tui *t, struct sgn *g, struct hd_sign *cms,
 	else
 		watch(t, &j);
 	t->busy = 0;
+	g->job = NULL;
 	pthread_cond_destroy(&j.q.cv);
 	pthread_mutex_destroy(&j.q.mu);
 	t->last_input = tui_now(t);

@@ -242,12 +242,11 @@ t_cms_errors() {
 	expect_stderr_match 'no certificate with thumbprint 0000DEAD'
 	check "unknown thumbprint: exit 2"
 
-	run_hsmdesk sign --sha1 "$THUMB" --tr http://tsa.example --pin env:UP \
+	run_hsmdesk sign --sha1 "$THUMB" --tr ftp://tsa.example --pin env:UP \
 	    one.txt
 	expect_status 2
-	expect_stderr_match 'not built yet'
-	expect_stderr_one_line
-	check "--tr: not built yet (exit 2)"
+	expect_stderr_match 'not an http:// or https:// URL'
+	check "--tr with a URL that is not http(s): exit 2 (tsa.sh tests timestamps)"
 
 	run_hsmdesk sign --sha1 "$THUMB" --out x.p7s one.txt two.txt
 	expect_status 2

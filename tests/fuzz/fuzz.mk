@@ -12,7 +12,7 @@
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD    = build-fuzz
-FUZZ_TARGETS  = config uri pe profile inf cert ps1 audit plan
+FUZZ_TARGETS  = config uri pe profile inf cert ps1 audit plan tsa
 FUZZ_BRIEF_SECONDS ?= 3
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 # UBSan findings abort, so libFuzzer counts them as crashes

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -42,7 +44,12 @@ struct scase {
 	int signer;		/* a key with a CA-issued certificate */
 	int (*prep)(void);	/* more set-up, in the test's directory */
 	int mask_filter;	/* the filter typed is random: masked */
+	const char *tsa;	/* config.yaml's tsa: the local test TSA's
+				 * behaviour (tests/tsa/tsa_server.c) */
 };
+
+static pid_t tsa_pid;
+static char tsa_url[128];
 
 static struct tl_env env;
 
@@ -200,6 +207,65 @@ after_keep(void)
 	assert_int_equal(hd_key_find(s, "signing", NULL, &k, &err), 0);
 	hd_pin_free(p);
 	hd_close(s);
+}
+
+static void p7s_verifies(const char *name);
+
+/* The local TSA in DIR/tsa, serving mode at tsa_url. */
+static int
+tsa_start(const char *mode)
+{
+	const char *b = getenv("HSMDESK_BUILD");
+	char bin[512], dir[700], path[800], name[32];
+	unsigned port;
+	FILE *f;
+	int i;
+
+	snprintf(dir, sizeof(dir), "%s/tsa", env.dir);
+	snprintf(bin, sizeof(bin), "%s/tests/tsa_server", b ? b : "build-asan");
+	if (mkdir(dir, 0700) == -1 || (tsa_pid = fork()) == -1)
+		return -1;
+	if (tsa_pid == 0) {
+		execl(bin, bin, dir, "300", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(path, sizeof(path), "%s/ports", dir);
+	for (i = 0; i < 200; i++, usleep(25000)) {
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fscanf(f, "%31s %u", name, &port) == 2)
+			if (strcmp(name, mode) == 0)
+				snprintf(tsa_url, sizeof(tsa_url),
+				    "http://127.0.0.1:%u/tsa", port);
+		fclose(f);
+		return tsa_url[0] ? 0 : -1;
+	}
+	return -1;
+}
+
+/* The timestamp on a.txt.p7s verifies with the test TSA's CA. */
+static void
+after_stamped(void)
+{
+	struct hd_verify_opts o = { .cafile = "root.pem",
+	    .tsa_cafile = "tsa/ca.pem" };
+	struct hd_verify_result r;
+	struct hd_err err;
+
+	p7s_verifies("a.txt");
+	assert_int_equal(hd_verify_file("a.txt", "a.txt.p7s", &o, &r, &err),
+	    0);
+	assert_true(r.ts.present);
+	if (!r.ts.ok)
+		fail_msg("the timestamp does not verify: %s", r.ts.why);
+}
+
+/* No timestamp: nothing signed. */
+static void
+after_not_stamped(void)
+{
+	assert_int_equal(tc_exists("a.txt.p7s"), 0);
+	assert_int_equal(tc_exists("b.txt.p7s"), 0);
 }
 
 /* Each signature the Sign files wizard made verifies with openssl. */
@@ -833,6 +899,8 @@ setup(void **state)
 		setenv("HSMDESK_ASCII", "1", 1);
 	if (c->prep != NULL && c->prep() == -1)
 		return -1;
+	if (c->tsa != NULL && tsa_start(c->tsa) == -1)
+		return -1;
 	return 0;
 }
 
@@ -844,6 +912,12 @@ teardown(void **state)
 	unsetenv("HSMDESK_ASCII");
 	unsetenv("HSMDESK_PROFILE_DIR");
 	unsetenv("NO_COLOR");
+	if (tsa_pid > 0) {
+		kill(tsa_pid, SIGTERM);
+		waitpid(tsa_pid, NULL, 0);
+		tsa_pid = 0;
+		tsa_url[0] = '\0';
+	}
 	if (top_cwd[0] != '\0' && chdir(top_cwd) == -1)
 		return -1;
 	top_cwd[0] = '\0';
@@ -862,11 +936,18 @@ run_case(void **state)
 	memset(&cl, 0, sizeof(cl));
 	cl.module = c->faults ? tl_fakep11() : tl_softhsm();
 	cl.cfg.idle_logout = 300;
+	if (c->tsa != NULL) {
+		cl.cfg.tsa[0] = tsa_url;
+		cl.cfg.ntsa = 1;
+	}
 	tui_run_script(&cl, c->keys, c->rows ? c->rows : 24,
 	    c->cols ? c->cols : 80, &out);
 	hd_close(cl.s);
 	assert_non_null(out);
 	mask(out);
+	for (p = out; c->tsa && (p = strstr(p, "127.0.0.1:")) != NULL; p++)
+		for (i = 10; isdigit((unsigned char)p[i]); i++)
+			p[i] = 'P';	/* the port the TSA got */
 	if (c->mask_filter)
 		for (p = out; (p = strstr(p, "Filter  ")) != NULL; p++)
 			for (i = 8; i < 30 && p[i] != '\n'; i++)
@@ -1085,6 +1166,16 @@ static struct scase cases[] = {
 	  .after = after_sign_cancelled },
 	{ .name = "audit-tampered", .keys = "a", .init = 1, .req = 1,
 	  .prep = prep_bad_log },
+	{ .name = "sign-timestamp-options", .keys = LOGIN "6<ENTER>*.txt"
+	  "<ENTER><F4><DOWN><DOWN><DOWN><DOWN><DOWN> http://tsa2.example/",
+	  .init = 1, .signer = 1, .req = 1, .files = to_sign,
+	  .tsa = "good" },
+	{ .name = "sign-timestamp", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
+	  "<ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
+	  .files = to_sign, .tsa = "good", .after = after_stamped },
+	{ .name = "sign-timestamp-fails", .keys = LOGIN "6<ENTER>*.txt<ENTER>"
+	  "<F4><ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
+	  .files = to_sign, .tsa = "nonce", .after = after_not_stamped },
 	{ .name = "sign-done-large", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
 	  "<ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
 	  .files = to_sign, .rows = 40, .cols = 120 },

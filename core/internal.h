@@ -50,6 +50,9 @@ const char *hd_token_name(const struct hd_session *s);
 int hd_session_open(struct hd_session *s, struct hd_err *err);
 void hd_session_close(struct hd_session *s);
 
+/* session_check.c: 1 and err filled if the token dropped s's session */
+int hd_session_gone(struct hd_session *s, struct hd_err *err);
+
 /* p11.c: small raw helpers shared by the core files */
 #define HD_MAX_OBJECTS 4096
 enum hd_tri hd_attr_bool(struct hd_session *s, CK_OBJECT_HANDLE h,

@@ -22,20 +22,32 @@ session_lost(CK_RV rv)
 	    rv == CKR_DEVICE_ERROR || rv == CKR_CRYPTOKI_NOT_INITIALIZED;
 }
 
+/* 1 (and err says why) if the token no longer knows s's session. */
 int
-hd_session_explain(struct hd_session *s, struct hd_err *err)
+hd_session_gone(struct hd_session *s, struct hd_err *err)
 {
 	CK_SESSION_INFO si;
 	char obj[64];
 	CK_RV rv;
 
-	if (s == NULL || s->fl == NULL || s->sh == 0 ||
-	    err->code == HD_OK || err->code == HD_E_CANCELLED)
+	if (s == NULL || s->fl == NULL || s->sh == 0)
 		return 0;
 	rv = s->fl->C_GetSessionInfo(s->sh, &si);
-	if (!session_lost(rv) || err->ckr == rv)
+	if (!session_lost(rv))
 		return 0;
 	snprintf(obj, sizeof(obj), "token '%s'", hd_token_name(s));
 	hd_err_ckr(err, rv, NULL, obj);
+	return 1;
+}
+
+int
+hd_session_explain(struct hd_session *s, struct hd_err *err)
+{
+	struct hd_err lost;
+
+	if (err->code == HD_OK || err->code == HD_E_CANCELLED ||
+	    !hd_session_gone(s, &lost) || err->ckr == lost.ckr)
+		return 0;
+	*err = lost;
 	return 1;
 }

@@ -498,6 +498,7 @@ hd_sign_file(struct hd_sign *g, const char *in, const char *out,
 	    hd_tmp_create(&t, res->out, 0644, g->opts.replace, err) == -1)
 		goto out;
 	if (sign_stream(g, &f, progress, arg, &der, res, err) == 0 &&
+	    hd_input_unchanged(f.fd, in, &f.st, err) == 0 &&
 	    output(g, &t, der, res->sig_len, err) == 0)
 		rc = 0;
 out:

@@ -50,6 +50,12 @@ const char *hd_token_name(const struct hd_session *s);
 int hd_session_open(struct hd_session *s, struct hd_err *err);
 void hd_session_close(struct hd_session *s);
 
+/* input_check.c: -1 and err if the file open as fd (fstat'ed into
+ * before) changed, or path names it no more */
+struct stat;
+int hd_input_unchanged(int fd, const char *path, const struct stat *before,
+    struct hd_err *err);
+
 /* session_check.c: 1 and err filled if the token dropped s's session */
 int hd_session_gone(struct hd_session *s, struct hd_err *err);
 

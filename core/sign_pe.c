@@ -29,6 +29,7 @@ struct signing {
 	int pe_open;
 	char out[PATH_MAX];		/* where the signed file goes */
 	uint64_t unit;			/* progress: each pass counts as one */
+	struct stat st;			/* the input when opened */
 };
 
 /* ---- the file ------------------------------------------------------------ */
@@ -62,7 +63,11 @@ open_input(struct signing *g, const char *path, struct hd_sign_pe_result *res,
 	}
 	g->pe.own_fd = 1;
 	g->pe_open = 1;
-	if (g->o->out == NULL && fstat(fd, &st) == 0 && st.st_nlink > 1)
+	if (fstat(fd, &st) == -1)
+		return hd_err_set(err, HD_E_IO, 0, "%s: %s", path,
+		    strerror(errno));
+	g->st = st;
+	if (g->o->out == NULL && st.st_nlink > 1)
 		res->other_links = (unsigned long)st.st_nlink - 1;
 	snprintf(res->path, sizeof(res->path), "%s", g->out);
 	res->had_signature = g->pe.cert_size != 0;
@@ -122,7 +127,8 @@ sign_file(struct signing *g, struct hd_sign_pe_result *res,
 		return -1;
 	if (hd_ac_open(a, err) == -1 ||
 	    hd_pe_digest(&g->pe, a->md, &a->dg, fn ? digest_progress : NULL,
-	    g, err) == -1 || hd_ac_make(a, err) == -1)
+	    g, err) == -1 || hd_ac_make(a, err) == -1 ||
+	    hd_input_unchanged(g->pe.fd, g->pe.path, &g->st, err) == -1)
 		return -1;
 	if (hd_pe_write_signed(&g->pe, a->der, (size_t)a->len, &a->dg, g->out,
 	    g->o->out == NULL || g->o->replace, fn ? write_progress : NULL, g,

@@ -14,16 +14,9 @@
 
 volatile sig_atomic_t cli_interrupted;	/* the signal's number, or 0 */
 
-/* The first signal asks the operation to stop cleanly; a second one ends
- * the process at once, for when a library call never returns (libp11
- * 0.4.12 waits forever if the token vanishes as it opens a session). */
 static void
 on_signal(int sig)
 {
-	if (cli_interrupted != 0) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
 	cli_interrupted = sig;
 }
 

@@ -328,7 +328,215 @@ t_row() {	# one row of FAULT_TABLE, in ROW
 	done
 }
 
+
+# ---- files ------------------------------------------------------------------------
+
+# hsmdesk ARGS in the background through fakep11 with FAULT (one that
+# creates $T_DIR/mark when the slow call begins); waits for the mark.
+# Sets BG_PID.
+start_marked() {	# start_marked FAULT ARGS...
+	local fault=$1 i
+	shift
+	rm -f "$T_DIR/mark"
+	HSMDESK_MODULE=$HD_FAKEP11 HSMDESK_FAKEP11_FAULT=$fault \
+	    HSMDESK_FAKEP11_MARK=$T_DIR/mark \
+	    "$HD_BIN" "$@" </dev/null >"$T_DIR/.stdout" 2>"$T_DIR/.stderr" &
+	BG_PID=$!
+	HD_CMD="hsmdesk $* ($fault, in the background)"
+	for ((i = 0; i < 400; i++)); do
+		[[ -e $T_DIR/mark ]] && return 0
+		sleep 0.025
+	done
+	fail "the slow call never began"
+}
+
+wait_marked() {
+	wait "$BG_PID"
+	HD_STATUS=$?
+	HD_OUT=$(<"$T_DIR/.stdout")
+	HD_ERR=$(<"$T_DIR/.stderr")
+	! grep -Eq 'Sanitizer|runtime error:' <<<"$HD_ERR" ||
+	    fail "sanitizer report on stderr"
+	expect_no_pin "$UP"
+}
+
+t_files() {
+	need_fakep11
+	ready
+	local shm
+
+	# disk full: a file size limit set while the token signs, so the
+	# output is what hits it (SoftHSM2 itself cannot start under one)
+	snap_restore
+	start_marked slow-sign=800 sign --sha1 "$THUMB" --pin env:UP hello.exe
+	prlimit --pid "$BG_PID" --fsize=16384:16384 ||
+	    t_abort "prlimit --pid failed"
+	wait_marked
+	expect_status 1
+	expect_stderr_match 'hello.exe.*File too large'
+	left_pe
+	no_temp_files
+	expect_recovery pe
+	check "file size limit (EFBIG) while writing a signed PE: status 1, not killed by SIGXFSZ, original intact, no temp file; works after"
+
+	snap_restore
+	start_marked slow-sign=800 sign --sha1 "$THUMB" --pin env:UP a.txt b.txt
+	prlimit --pid "$BG_PID" --fsize=256:256 || t_abort "prlimit --pid failed"
+	wait_marked
+	expect_status 1
+	expect_stderr_match 'File too large'
+	left_batch
+	no_temp_files
+	check "file size limit on a CMS batch: status 1, no .p7s and no temp file"
+
+	# read-only output directory: a read-only mount in a private mount
+	# namespace when root (root writes through modes), else mode 0555
+	snap_restore
+	mkdir ro
+	if ((EUID == 0)) && unshare -m true 2>/dev/null; then
+		# shellcheck disable=SC2016	# for that sh
+		HD_WRAP=(unshare -m sh -c 'mount -t tmpfs -o ro,size=64k none "$0" && exec "$@"' "$T_DIR/ro")
+	else
+		chmod 555 ro
+	fi
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP --out ro/a.p7s a.txt
+	HD_WRAP=()
+	expect_status 1
+	expect_stderr_match 'ro/a.p7s.*(Read-only|Permission denied)'
+	[[ -z $(ls -A ro) ]] || fail "files left in ro/: $(ls -A ro)"
+	chmod 755 ro
+	check "read-only output directory: status 1, a message naming the file, nothing written"
+
+	# another file system: the temporary file must be made beside the
+	# output, not beside the input, or the rename would fail (EXDEV)
+	shm=$(mktemp -d /dev/shm/hsmdesk-e2e.XXXXXX) || t_abort "no /dev/shm"
+	snap_restore
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP --out "$shm/a.p7s" a.txt
+	expect_status 0
+	openssl cms -verify -binary -inform DER -in "$shm/a.p7s" -content a.txt \
+	    -CAfile ca/root.pem -purpose any -out /dev/null >/dev/null 2>&1 ||
+	    fail "openssl cms -verify rejects $shm/a.p7s"
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP --out "$shm/h.exe" hello.exe
+	expect_status 0
+	timeout 120 osslsigncode verify -CAfile ca/root.pem -ignore-cdp \
+	    -in "$shm/h.exe" </dev/null >/dev/null 2>&1 ||
+	    fail "osslsigncode verify rejects $shm/h.exe"
+	left_pe
+	[[ $(ls -A "$shm") == $'a.p7s\nh.exe' ]] ||
+	    fail "$shm holds: $(ls -A "$shm")"
+	no_temp_files
+	rm -rf "$shm"
+	check "output on another file system (/dev/shm): CMS and PE verify, no temp file on either side"
+
+	# the input changes or goes while the token signs
+	snap_restore
+	start_marked slow-sign=800 sign --sha1 "$THUMB" --pin env:UP a.txt
+	echo more >>a.txt
+	wait_marked
+	expect_status 2
+	expect_stderr_match 'a.txt: changed while it was being signed'
+	left_cms
+	check "CMS input changed during signing: refused (status 2), no .p7s"
+
+	snap_restore
+	start_marked slow-sign=800 sign --sha1 "$THUMB" --pin env:UP hello.exe
+	rm hello.exe
+	wait_marked
+	expect_status 2
+	expect_stderr_match 'hello.exe: removed while it was being signed'
+	[[ ! -e hello.exe ]] || fail "a removed hello.exe was written again"
+	no_temp_files
+	check "PE input removed during signing: refused (status 2), not recreated"
+
+	snap_restore
+	start_marked slow-sign=800 sign --sha1 "$THUMB" --pin env:UP s.ps1
+	printf '# edited\r\n' >>s.ps1
+	wait_marked
+	expect_status 2
+	expect_stderr_match 's.ps1: changed while it was being signed'
+	grep -q '^# edited' s.ps1 || fail "the edit to s.ps1 was lost"
+	check "PowerShell input changed during signing: refused, the edit kept"
+}
+
+# ---- signals ----------------------------------------------------------------------
+# INT and TERM during key generation (request.sh), during hashing of a big
+# file (sign.sh) and the TUI at its menu and PIN entry (tui.sh) are
+# covered there; here SIGHUP for those, and all three while the token
+# itself works (a slow C_Sign).
+
+t_signals_cli() {
+	need_fakep11
+	ready
+	local sig st
+
+	snap_restore
+	start_marked slow-keygen=3000 request --profile codesign-ecdsa-p256 \
+	    --subject "$SUBJ,CN=new" --label new --out new.csr --pin env:UP
+	kill -HUP "$BG_PID"
+	wait_marked
+	expect_status 129
+	left_request
+	no_temp_files
+	[[ $(objects) == "$(<snap/objects)" ]] || fail "the token changed"
+	check "SIGHUP during key generation: status 129, the pair deleted, no CSR"
+
+	for sig in INT TERM HUP; do
+		case $sig in INT) st=130 ;; TERM) st=143 ;; HUP) st=129 ;; esac
+		snap_restore
+		start_marked slow-sign=3000 sign --sha1 "$THUMB" --pin env:UP a.txt b.txt
+		kill -"$sig" "$BG_PID"
+		wait_marked
+		expect_status "$st"
+		expect_stderr_match 'sign interrupted'
+		left_batch
+		no_temp_files
+		snap_restore
+		start_marked slow-sign=3000 sign --sha1 "$THUMB" --pin env:UP hello.exe
+		kill -"$sig" "$BG_PID"
+		wait_marked
+		expect_status "$st"
+		left_pe
+		no_temp_files
+		check "SIG$sig while the token signs (CMS batch, PE): status $st, nothing written"
+	done
+
+	snap_restore
+	truncate -s 16G huge.bin
+	timeout --preserve-status -s HUP 2 "$HD_BIN" sign --sha1 "$THUMB" \
+	    --pin env:UP huge.bin </dev/null >"$T_DIR/.stdout" 2>"$T_DIR/.stderr"
+	HD_STATUS=$?
+	HD_ERR=$(<"$T_DIR/.stderr")
+	expect_status 129
+	[[ -z $(compgen -G 'huge.bin.p7s*') ]] || fail "output left"
+	rm -f huge.bin
+	check "SIGHUP while hashing a 16 GiB file: status 129, nothing written"
+}
+
+t_signals_tui() {
+	local sig st pid part=${UP:0:5}
+	store_init_token L "$SO" "$UP"
+	for sig in TERM HUP; do
+		case $sig in TERM) st=143 ;; HUP) st=129 ;; esac
+		tui_start
+		wait_title "Main menu" || tui_bail "the menu opens"
+		tui_keys 1
+		wait_for "PIN state" || tui_bail "1 opens Log in"
+		tui_type "$part"
+		wait_for_re '> PIN +\*' || tui_bail "the PIN typed shows as a mask"
+		pid=$(tui_pid)
+		kill -"$sig" "$pid"
+		expect_tui_exit "$st"
+		expect_prompt_usable
+		expect_never_on_screen "$part" "the half-typed PIN"
+		tui_check "SIG$sig with the PIN dialog open: status $st, stty -a as before, prompt works"
+	done
+}
+
 for ROW in "${FAULT_TABLE[@]}"; do
 	t_run "fault ${ROW%%|*}" t_row
 done
+t_run "files" t_files
+t_run "signals (CLI)" t_signals_cli
+tui_server_start
+t_run "signals (TUI)" t_signals_tui
 e2e_finish

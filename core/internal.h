@@ -56,6 +56,12 @@ struct stat;
 int hd_input_unchanged(int fd, const char *path, const struct stat *before,
     struct hd_err *err);
 
+/* perm_check.c: 0 if path (and, for _file, its directory) is absent or
+ * writable by its owner only, the owner being the user or root */
+int hd_perm_check(const char *path, enum hd_code code, struct hd_err *err);
+int hd_perm_check_file(const char *path, enum hd_code code,
+    struct hd_err *err);
+
 /* session_check.c: 1 and err filled if the token dropped s's session */
 int hd_session_gone(struct hd_session *s, struct hd_err *err);
 

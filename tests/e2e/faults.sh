@@ -532,9 +532,73 @@ t_signals_tui() {
 	done
 }
 
+# ---- file modes ---------------------------------------------------------------------
+
+t_perms() {
+	local cdir=$XDG_CONFIG_HOME/hsmdesk bad
+	store_init_token L "$SO" "$UP"
+	mkdir -p "$cdir/profiles"
+	chmod 700 "$cdir"
+	printf 'token: L\n' >"$cdir/config.yaml"
+	chmod 600 "$cdir/config.yaml"
+	run_hsmdesk keys --pin env:UP
+	expect_status 0
+	check "a config file 0600 in a 0700 directory is read"
+
+	chmod 620 "$cdir/config.yaml"
+	run_hsmdesk keys --pin env:UP
+	expect_status 2
+	expect_stderr_match "config.yaml: writable by its group.*chmod go-w"
+	chmod 602 "$cdir/config.yaml"
+	run_hsmdesk tokens
+	expect_status 2
+	expect_stderr_match "config.yaml: writable by every user"
+	chmod 600 "$cdir/config.yaml"
+	chmod 770 "$cdir"
+	run_hsmdesk tokens
+	expect_status 2
+	expect_stderr_match "hsmdesk: writable by its group"
+	chmod 700 "$cdir"
+	check "config.yaml or its directory writable by group or others: refused (status 2), chmod named"
+
+	cp "$HSMDESK_TOP/profiles/codesign-ecdsa-p256.yaml" "$cdir/profiles/"
+	chmod 777 "$cdir/profiles"
+	run_hsmdesk request --profile codesign-ecdsa-p256 --subject "$SUBJ,CN=x" --out x.csr \
+	    --pin env:UP
+	expect_status 2
+	expect_stderr_match "profiles: writable by every user"
+	[[ ! -e x.csr ]] || fail "x.csr written"
+	chmod 755 "$cdir/profiles"
+	run_hsmdesk request --profile codesign-ecdsa-p256 --subject "$SUBJ,CN=x" --out x.csr \
+	    --pin env:UP
+	expect_status 0
+	check "a profile directory writable by others: refused; 0755: used"
+
+	# what hsmdesk itself makes: the embedded store, the local store
+	unset SOFTHSM2_CONF
+	run_hsmdesk tokens
+	expect_status 0
+	write_config $'cert_store: local\n'
+	chmod 600 "$cdir/config.yaml"
+	export SOFTHSM2_CONF=$T_DIR/softhsm2.conf
+	ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout r.key -subj "/CN=R" -days 3 -out r.pem
+	ossl x509 -req -in x.csr -CA r.pem -CAkey r.key -CAcreateserial \
+	    -days 2 -out x.pem
+	run_hsmdesk accept x.pem --pin env:UP
+	expect_status 0
+	bad=$(find "$XDG_DATA_HOME/hsmdesk" \( -type d ! -perm 700 \) -o \
+	    \( -type f ! -perm 600 \) | head -n 5)
+	[[ -z $bad ]] || fail "not 0700/0600: $(ls -ld $bad)"
+	[[ -n $(find "$XDG_DATA_HOME/hsmdesk" -type f) ]] ||
+	    fail "nothing was made in $XDG_DATA_HOME/hsmdesk"
+	check "the embedded store and the local certificate store: directories 0700, files 0600"
+}
+
 for ROW in "${FAULT_TABLE[@]}"; do
 	t_run "fault ${ROW%%|*}" t_row
 done
+t_run "file modes" t_perms
 t_run "files" t_files
 t_run "signals (CLI)" t_signals_cli
 tui_server_start

@@ -111,8 +111,10 @@ looks_like_cms(const unsigned char *p, size_t len)
 	for (i = 0; i + sizeof(oid) <= len && i < 16; i++)
 		if (memcmp(p + i, oid, sizeof(oid)) == 0)
 			return 1;
-	return len > 11 && (memcmp(p, "-----BEGIN CMS", 14) == 0 ||
-	    memcmp(p, "-----BEGIN PKCS7", 16) == 0);
+	/* each prefix compared only as far as the file goes (a 15-byte
+	 * file was read past its end: found by fuzz_cmsverify) */
+	return (len >= 14 && memcmp(p, "-----BEGIN CMS", 14) == 0) ||
+	    (len >= 16 && memcmp(p, "-----BEGIN PKCS7", 16) == 0);
 }
 
 static unsigned char *

@@ -1,5 +1,5 @@
 # Fuzzing and valgrind checks, included at the end of the Makefile.
-#   make fuzz [FUZZ_SECONDS=60]  each libFuzzer target for FUZZ_SECONDS on a
+#   make fuzz [FUZZ_SECONDS=300]  each libFuzzer target for FUZZ_SECONDS on a
 #                                copy of its seed corpus (tests/fuzz/corpus/)
 #   make fuzz-smoke              the same, 5 s per target
 #   make fuzz-brief              the same, FUZZ_BRIEF_SECONDS (3) per
@@ -9,10 +9,10 @@
 # A crash leaves its input in build-fuzz/NAME-crash-*; replay it with
 #   build-fuzz/fuzz_NAME build-fuzz/NAME-crash-...
 
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 300
 FUZZ_CC      ?= clang
 FUZZ_BUILD    = build-fuzz
-FUZZ_TARGETS  = config uri pe profile inf cert ps1
+FUZZ_TARGETS  = config uri pe profile inf cert ps1 cmsverify acverify
 FUZZ_BRIEF_SECONDS ?= 3
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 # UBSan findings abort, so libFuzzer counts them as crashes

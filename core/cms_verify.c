@@ -509,7 +509,10 @@ check_usage(CMS_ContentInfo *cms, const struct hd_verify_opts *o,
 	CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(
 	    CMS_get0_SignerInfos(cms), 0), NULL, &x, NULL, NULL);
 	fl = X509_get_extension_flags(x);
-	if ((fl & EXFLAG_KUSAGE) &&
+	ERR_clear_error();	/* it queues why extensions are invalid */
+	if (fl & EXFLAG_INVALID)	/* found by fuzz_cmsverify */
+		why = "its extensions cannot be read";
+	else if ((fl & EXFLAG_KUSAGE) &&
 	    !(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE))
 		why = "its key usage lacks digitalSignature";
 	else if (!o->any_eku && (fl & EXFLAG_XKUSAGE) &&

@@ -73,8 +73,10 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 	} else if (rc != -1 || err.msg[0] == '\0') {
 		abort();
 	}
-	if (ERR_peek_error() != 0)
+	if (ERR_peek_error() != 0) {
+		ERR_print_errors_fp(stderr);
 		abort();
+	}
 	free(sigs);
 	close(fd);
 	return 0;

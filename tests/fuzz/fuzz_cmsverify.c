@@ -110,7 +110,9 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 		abort();
 	if (r.verdict == HD_V_NOT_CMS && r.signature_ok != -1)
 		abort();
-	if (ERR_peek_error() != 0)
+	if (ERR_peek_error() != 0) {
+		ERR_print_errors_fp(stderr);
 		abort();
+	}
 	return 0;
 }

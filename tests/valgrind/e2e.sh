@@ -17,6 +17,7 @@ SUBJ='C=US,ST=Washington,L=Seattle,O=Contoso Ltd'
 vg_log_clean() {
 	local logs
 	logs=$(cat "$HSMDESK_VG_LOGS"/*.log 2>/dev/null)
+	grep -q Memcheck <<<"$logs" || fail "no valgrind log: did valgrind run?"
 	grep -Fq -- "$UP" <<<"$logs" && fail "the PIN is in valgrind's log"
 	grep -Eq 'definitely lost: [1-9]' <<<"$logs" &&
 	    fail "valgrind: definite leaks: $(grep -l 'definitely lost: [1-9]' "$HSMDESK_VG_LOGS"/*.log)"

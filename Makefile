@@ -100,6 +100,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) $(BUILD)/libhsmdesk-core.a
 		$(LDFLAGS) -o $@ $< $(TESTLIB) $(BUILD)/libhsmdesk-core.a \
 		$(LDLIBS) $(shell pkg-config --libs cmocka)
 
+# The allocation-failure sweep counts core's own allocations through
+# these wrappers (tests/unit/test_alloc_sweep.c).
+$(BUILD)/tests/test_alloc_sweep: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc \
+	-Wl,--wrap=realloc,--wrap=strdup,--wrap=strndup
+
 # Screen tests: the TUI driven by key scripts, dumped as text (tests/tui/).
 $(BUILD)/tests/test_screens: tests/tui/test_screens.c $(TESTLIB) $(HDRS) \
 		$(BUILD)/libhsmdesk-app.a $(BUILD)/libhsmdesk-core.a

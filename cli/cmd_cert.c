@@ -137,6 +137,8 @@ cmd_accept(struct cli *c)
 		return cli_fail(&err);
 	}
 	rc = hd_cert_accept(c->s, c->args[0], &o, &a, &err);
+	if (rc == -1)
+		hd_session_explain(c->s, &err);
 	hd_logout(c->s, &e2);
 	hd_pin_free(pin);
 	if (rc == -1)

@@ -442,6 +442,8 @@ sign_all(struct cli *c, struct signing *g, struct job *jobs)
 		    sign_cms(c, g, &jobs[i], &err);
 		if (rc == -1 && cli_interrupted)
 			break;
+		if (rc == -1 && hd_session_explain(c->s, &err))
+			g->open_err = err;	/* the rest fail the same */
 		if (rc == -1)
 			job_fail(&jobs[i], err.code == HD_E_INPUT ?
 			    JOB_UNUSABLE : JOB_FAILED, &err);
@@ -590,7 +592,8 @@ run_batch(struct cli *c, struct signing *g, struct job *jobs,
 	    g->cert.der_len, g->chain, g->nchain, err) == 0)) {
 		sign_all(c, g, jobs);
 		rc = 0;
-	}
+	} else
+		hd_session_explain(c->s, err);
 	finish_cms(c, g, jobs);	/* no hd_sign may outlive the login */
 	if (rc == 0)
 		audit_batch(c, g, jobs);	/* before logout: it signs */

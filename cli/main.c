@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,9 @@ main(int argc, char *argv[])
 
 	memset(&c, 0, sizeof(c));
 	hd_err_clear(&err);
+	/* a file size limit (ulimit -f) then fails write() with EFBIG, which
+	 * the writers clean up after, instead of killing us mid-file */
+	signal(SIGXFSZ, SIG_IGN);
 	if ((rc = cli_parse(&c, argc, argv)) != -1)
 		return rc;
 	if (c.version) {

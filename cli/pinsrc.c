@@ -93,6 +93,10 @@ pin_from_env(const char *var, const char *opt, struct hd_pin *pin,
 		    "than %d characters", opt, var, HD_PIN_MAX);
 	memcpy(hd_pin_buf(pin), v, n);
 	hd_pin_set_len(pin, n);
+	/* read once: wiped where it lay and taken out of the environment,
+	 * so no module's child process and no later dump can find it */
+	OPENSSL_cleanse((char *)v, n);
+	unsetenv(var);
 	return 0;
 }
 

@@ -509,7 +509,8 @@ hd_sign_one(struct hd_sign *g, unsigned char *buf, const char *in,
 	if (g->opts.defer)
 		hd_sign_note_fs(g, t);
 	if (sign_stream(g, buf, &f, progress, arg, &der, res, sign_ns,
-	    err) == 0 && hd_tmp_write(t, der, res->sig_len, err) == 0 &&
+	    err) == 0 && hd_input_unchanged(f.fd, in, &f.st, err) == 0 &&
+	    hd_tmp_write(t, der, res->sig_len, err) == 0 &&
 	    hd_tmp_close(t, !g->opts.defer, err) == 0)
 		rc = 0;
 out:

@@ -112,8 +112,10 @@ looks_like_cms(const unsigned char *p, size_t len)
 	for (i = 0; i + sizeof(oid) <= len && i < 16; i++)
 		if (memcmp(p + i, oid, sizeof(oid)) == 0)
 			return 1;
-	return len > 11 && (memcmp(p, "-----BEGIN CMS", 14) == 0 ||
-	    memcmp(p, "-----BEGIN PKCS7", 16) == 0);
+	/* each prefix compared only as far as the file goes (a 15-byte
+	 * file was read past its end: found by fuzz_cmsverify) */
+	return (len >= 14 && memcmp(p, "-----BEGIN CMS", 14) == 0) ||
+	    (len >= 16 && memcmp(p, "-----BEGIN PKCS7", 16) == 0);
 }
 
 static unsigned char *
@@ -534,7 +536,10 @@ check_usage(CMS_ContentInfo *cms, const struct hd_verify_opts *o,
 	CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(
 	    CMS_get0_SignerInfos(cms), 0), NULL, &x, NULL, NULL);
 	fl = X509_get_extension_flags(x);
-	if ((fl & EXFLAG_KUSAGE) &&
+	ERR_clear_error();	/* it queues why extensions are invalid */
+	if (fl & EXFLAG_INVALID)	/* found by fuzz_cmsverify */
+		why = "its extensions cannot be read";
+	else if ((fl & EXFLAG_KUSAGE) &&
 	    !(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE))
 		why = "its key usage lacks digitalSignature";
 	else if (!o->any_eku && (fl & EXFLAG_XKUSAGE) &&

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hsmdesk.h"
+#include "internal.h"
 #include "yamlutil.h"
 
 enum cfg_type { CFG_STRING, CFG_SECONDS, CFG_STORE, CFG_BOOL, CFG_URLS };
@@ -227,6 +228,8 @@ hd_config_load(struct hd_config *cfg, const char *path, struct hd_err *err)
 	if (path != NULL)
 		snprintf(cfg->path, sizeof(cfg->path), "%s", path);
 	else if (hd_config_path(cfg->path, sizeof(cfg->path), err) == -1)
+		return -1;
+	if (hd_perm_check_file(cfg->path, HD_E_CONFIG, err) == -1)
 		return -1;
 	rc = hd_read_small(cfg->path, HD_TEXT_MAX, HD_E_CONFIG, &buf, &len,
 	    err);

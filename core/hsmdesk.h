@@ -160,6 +160,9 @@ int hd_token_state_words(const struct hd_token_info *ti, char *buf,
 int hd_login(struct hd_session *s, struct hd_pin *pin, struct hd_err *err);
 /* Close every hd_sign first: the keys they hold are gone after it. */
 int hd_logout(struct hd_session *s, struct hd_err *err);
+/* After a failure: if the token dropped the session, say so in err
+ * instead of the step's own guess (1 if err was rewritten). */
+int hd_session_explain(struct hd_session *s, struct hd_err *err);
 int hd_logged_in(const struct hd_session *s);
 int hd_pin_check_len(const struct hd_token_info *ti, const struct hd_pin *pin,
     const char *which, struct hd_err *err);

@@ -69,6 +69,21 @@ void hd_vendor_hint(struct hd_session *s, struct hd_err *err,
 int hd_session_open(struct hd_session *s, struct hd_err *err);
 void hd_session_close(struct hd_session *s);
 
+/* input_check.c: -1 and err if the file open as fd (fstat'ed into
+ * before) changed, or path names it no more */
+struct stat;
+int hd_input_unchanged(int fd, const char *path, const struct stat *before,
+    struct hd_err *err);
+
+/* perm_check.c: 0 if path (and, for _file, its directory) is absent or
+ * writable by its owner only, the owner being the user or root */
+int hd_perm_check(const char *path, enum hd_code code, struct hd_err *err);
+int hd_perm_check_file(const char *path, enum hd_code code,
+    struct hd_err *err);
+
+/* session_check.c: 1 and err filled if the token dropped s's session */
+int hd_session_gone(struct hd_session *s, struct hd_err *err);
+
 /* p11.c: small raw helpers shared by the core files */
 #define HD_MAX_OBJECTS 4096
 enum hd_tri hd_attr_bool(struct hd_session *s, CK_OBJECT_HANDLE h,

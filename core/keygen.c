@@ -263,6 +263,12 @@ hd_keygen(struct hd_session *s, const struct hd_profile *p, const char *label,
 	random_id = set_key_id(s, &g) == -1;
 	if (read_back(s, p, &g, out, err) == -1) {
 		destroy(s, &g);
+		/* flags unread because the session died: not a bad token */
+		if (hd_session_explain(s, err))
+			hd_err_hint(err, "the new key pair '%s' may be left "
+			    "on the token: once it answers again, 'hsmdesk "
+			    "delete-key --label %s --yes' removes it", lab,
+			    lab);
 		return -1;
 	}
 	out->id_random = random_id;

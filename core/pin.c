@@ -2,10 +2,16 @@
  * PIN buffers.  A PIN is kept in one page-sized allocation that is locked
  * in memory when the system allows (so it is not swapped out) and excluded
  * from core dumps, and wiped with OPENSSL_cleanse on clear and free.
+ * The first buffer also makes the whole process non-dumpable and sets its
+ * core size limit to 0, for good: once logged in, the module's memory
+ * holds secrets of its own (SoftHSM2 keeps the token key derived from the
+ * PIN), which no buffer of ours can wipe.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <openssl/crypto.h>
 
@@ -16,6 +22,19 @@ struct hd_pin {
 	size_t len;
 };
 
+/* No core file and no ptrace by other processes of the same user. */
+static void
+no_dumps(void)
+{
+	static int done;
+	struct rlimit rl = { 0, 0 };
+
+	if (__atomic_exchange_n(&done, 1, __ATOMIC_SEQ_CST))
+		return;
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)setrlimit(RLIMIT_CORE, &rl);
+}
+
 struct hd_pin *
 hd_pin_new(void)
 {
@@ -24,6 +43,7 @@ hd_pin_new(void)
 
 	if (p == MAP_FAILED)
 		return NULL;
+	no_dumps();
 	(void)mlock(p, sizeof(struct hd_pin));	/* best effort: RLIMIT */
 #ifdef MADV_DONTDUMP
 	(void)madvise(p, sizeof(struct hd_pin), MADV_DONTDUMP);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "profile_int.h"
 
 #ifndef HD_PROFILE_DIR
@@ -112,9 +113,12 @@ by_name(const struct dirent **a, const struct dirent **b)
 static int
 dir_files(const char *dir, struct dirent ***files, struct hd_err *err)
 {
-	int n = scandir(dir, files, yaml_file, by_name);
+	int n;
 
-	if (n >= 0)
+	*files = NULL;
+	if (hd_perm_check(dir, HD_E_CONFIG, err) == -1)
+		return -1;
+	if ((n = scandir(dir, files, yaml_file, by_name)) >= 0)
 		return n;
 	*files = NULL;
 	if (errno == ENOENT || errno == ENOTDIR)

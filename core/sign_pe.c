@@ -28,6 +28,7 @@ struct signing {
 	struct hd_pe pe;
 	int pe_open;
 	char out[PATH_MAX];		/* where the signed file goes */
+	struct stat st;			/* the input when opened */
 };
 
 /* ---- the file ------------------------------------------------------------ */
@@ -61,7 +62,11 @@ open_input(struct signing *g, const char *path, struct hd_sign_pe_result *res,
 	}
 	g->pe.own_fd = 1;
 	g->pe_open = 1;
-	if (g->o->out == NULL && fstat(fd, &st) == 0 && st.st_nlink > 1)
+	if (fstat(fd, &st) == -1)
+		return hd_err_set(err, HD_E_IO, 0, "%s: %s", path,
+		    strerror(errno));
+	g->st = st;
+	if (g->o->out == NULL && st.st_nlink > 1)
 		res->other_links = (unsigned long)st.st_nlink - 1;
 	snprintf(res->path, sizeof(res->path), "%s", g->out);
 	res->had_signature = g->pe.cert_size != 0;
@@ -102,12 +107,15 @@ sign_file(struct signing *g, struct hd_sign_pe_result *res,
 	a->path = g->pe.path;
 	if (g->o->append && g->pe.cert_size != 0 && read_old(g, err) == -1)
 		return -1;
+	/* the input is checked once more after the token signed: removed or
+	 * replaced meanwhile, nothing is written (input_check.c) */
 	if (hd_ac_open(a, err) == 0 &&
 	    hd_pe_write_begin(&w, &g->pe, a->md, g->out,
 	    g->o->out == NULL || g->o->replace, g->o->progress, g->o->arg,
 	    err) == 0 &&
 	    hd_pe_write_body(w, &a->dg, err) == 0 &&
 	    hd_ac_make(a, err) == 0 &&
+	    hd_input_unchanged(g->pe.fd, g->pe.path, &g->st, err) == 0 &&
 	    hd_pe_write_finish(w, a->der, (size_t)a->len, err) == 0) {
 		hd_ac_result(a, res);
 		rc = 0;

@@ -161,6 +161,12 @@ hd_signer_open(struct hd_session *s, const struct hd_key *k,
 		return NULL;
 	}
 	hd_err_clear(err);
+	/* libp11 0.4.12 waits forever when its first C_OpenSession fails
+	 * (OpenSC/libp11#579): do not hand it a token that is gone */
+	if (hd_session_gone(s, err)) {
+		free(g);
+		return NULL;
+	}
 	if ((slot = find_slot(s, err)) == NULL && err->msg[0] != '\0') {
 		free(g);
 		return NULL;

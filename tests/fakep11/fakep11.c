@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@ enum fault {
     KEYGEN_TEMPLATE_INCONSISTENT, KEYGEN_ATTRIBUTE_INVALID, KEYGEN_HALF,
     KEY_EXTRACTABLE, SETATTR_UNSUPPORTED, EC_POINT_RAW, SIGN_DEVICE_ERROR,
     CERT_REFUSED, SLOW_KEYGEN, NO_RSA_PSS, NO_RAW_RSA, DATA_REFUSED,
+    SESSION_INVALID_AFTER, MECH_LIST_EMPTY,
     CLOUDHSM, ATTESTATION, LOGIN_CKR,   /* vendor modes: vendor.c */
     N_FAULTS
 };
@@ -71,12 +73,19 @@ static const struct {
     [CLOUDHSM]             = { "cloudhsm", 0 },
     [ATTESTATION]          = { "attestation", 0 },
     [LOGIN_CKR]            = { "login-ckr", 1 },
+    [SESSION_INVALID_AFTER] = { "session-invalid-after", 1 },
+    [MECH_LIST_EMPTY]      = { "mech-list-empty", 0 },
 };
+
+#define MAX_FUNCS 72                 /* >= the 68 PKCS#11 v2.40 functions */
 
 struct config {
     unsigned active;                 /* bit (1u << fault) per active fault */
     unsigned long arg[N_FAULTS];     /* the N of "name=N" */
+    unsigned long slow_ms[MAX_FUNCS]; /* slow-NAME=MS, by function (generic.c part) */
 };
+
+static int parse_slow(const char *item, const char *value, struct config *cfg);
 
 static struct {
     pthread_mutex_t lock;            /* guards load/unload/init/finalize */
@@ -86,6 +95,7 @@ static struct {
     int initialized;                 /* fake is between C_Initialize/C_Finalize */
     struct config cfg;
     unsigned long calls;             /* counted calls since C_Initialize */
+    unsigned long gcalls;            /* the same, for session-invalid-after */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int on(enum fault f)
@@ -126,7 +136,13 @@ static CK_RV parse_one(char *item, struct config *cfg)
         cfg->active |= 1u << f;
         return CKR_OK;
     }
-    fprintf(stderr, "fakep11: unknown fault '%s' in HSMDESK_FAKEP11_FAULT\n", item);
+    if (strncmp(item, "slow-", 5) == 0) {
+        int r = parse_slow(item + 5, value, cfg);
+        if (r != -1)
+            return r == 0 ? CKR_OK : CKR_ARGUMENTS_BAD;
+    }
+    fprintf(stderr, "fakep11: unknown fault '%s%s%s' in HSMDESK_FAKEP11_FAULT\n", item,
+            value ? "=" : "", value ? value : "");
     return CKR_ARGUMENTS_BAD;
 }
 
@@ -326,6 +342,7 @@ static CK_RV fk_Initialize(CK_VOID_PTR init_args)
     if (rv == CKR_OK) {
         st.cfg = cfg;
         __atomic_store_n(&st.calls, 0, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&st.gcalls, 0, __ATOMIC_SEQ_CST);
         __atomic_store_n(&st.initialized, 1, __ATOMIC_SEQ_CST);
     }
     pthread_mutex_unlock(&st.lock);
@@ -811,6 +828,12 @@ static CK_RV fk_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK
         return rv;
     if (gone)
         return CKR_DEVICE_REMOVED;
+    if (on(MECH_LIST_EMPTY)) {       /* "fine, and I can do nothing" */
+        if (!count)
+            return CKR_ARGUMENTS_BAD;
+        *count = 0;
+        return CKR_OK;
+    }
     if (!on(NO_RSA_PSS) && !on(NO_RAW_RSA))
         return st.real.C_GetMechanismList(slot, list, count);
     if (!count)
@@ -876,14 +899,96 @@ static CK_RV fk_SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HAND
 #define FORWARD(n, ...) APPLY(FORWARD_, n, __VA_ARGS__)
 FORWARDED_FUNCS(FORWARD)
 
+/* ---- faults for any function: slow-NAME=MS, session-invalid-after=N ------
+ * A thin layer generated in front of every fk_* function (the list and the
+ * exported symbols both go through it), so these faults need no change to
+ * the hand-written functions above. */
+
+#define FN_ENUM(n, ...) FN_##n,
+enum { ALL_FUNCS(FN_ENUM) N_FUNCS };
+#define FN_NAME(n, ...) #n,
+static const char *const fn_names[N_FUNCS] = { ALL_FUNCS(FN_NAME) };
+_Static_assert(N_FUNCS <= MAX_FUNCS, "MAX_FUNCS too small");
+
+/* slow-NAME=MS: NAME is the function's name without "C_", any case. */
+static int parse_slow(const char *name, const char *value, struct config *cfg)
+{
+    unsigned long ms;
+
+    for (int i = 0; i < N_FUNCS; i++) {
+        if (strcasecmp(name, fn_names[i]) != 0)
+            continue;
+        if (!value || parse_number(value, &ms) != 0 || ms == 0) {
+            fprintf(stderr, "fakep11: bad fault 'slow-%s%s%s' in HSMDESK_FAKEP11_FAULT "
+                    "(expected 'slow-%s=MS')\n", name, value ? "=" : "",
+                    value ? value : "", name);
+            return -2;          /* known name: the caller must not say "unknown" */
+        }
+        cfg->slow_ms[i] = ms;
+        return 0;
+    }
+    return -1;
+}
+
+/* The functions whose first argument is not a session handle. */
+static int takes_session(int fn)
+{
+    switch (fn) {
+    case FN_Initialize: case FN_Finalize: case FN_GetInfo: case FN_GetFunctionList:
+    case FN_GetSlotList: case FN_GetSlotInfo: case FN_GetTokenInfo:
+    case FN_GetMechanismList: case FN_GetMechanismInfo: case FN_InitToken:
+    case FN_OpenSession: case FN_CloseAllSessions: case FN_WaitForSlotEvent:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+static void touch_mark(void)
+{
+    const char *mark = getenv("HSMDESK_FAKEP11_MARK");
+    int fd;
+
+    if (mark != NULL && *mark != '\0' &&
+        (fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
+        close(fd);
+}
+
+static CK_RV generic_faults(int fn)
+{
+    unsigned long n;
+
+    if (fn == FN_Initialize || fn == FN_Finalize || fn == FN_GetFunctionList ||
+        !__atomic_load_n(&st.initialized, __ATOMIC_SEQ_CST))
+        return CKR_OK;
+    n = __atomic_add_fetch(&st.gcalls, 1, __ATOMIC_SEQ_CST);
+    if (on(SESSION_INVALID_AFTER) && n > st.cfg.arg[SESSION_INVALID_AFTER] &&
+        takes_session(fn))
+        return CKR_SESSION_HANDLE_INVALID;  /* the token dropped every session */
+    if (st.cfg.slow_ms[fn] != 0) {
+        touch_mark();
+        sleep_ms(st.cfg.slow_ms[fn]);
+    }
+    return CKR_OK;
+}
+
+#define WRAP_(n, params, args) \
+    static CK_RV fw_##n params \
+    { \
+        CK_RV rv = generic_faults(FN_##n); \
+        return rv != CKR_OK ? rv : fk_##n args; \
+    }
+#define WRAP(n, ...) APPLY(WRAP_, n, __VA_ARGS__)
+ALL_FUNCS(WRAP)
+
 /* The exported C_* symbols, for loaders that dlsym() them by name. */
-#define EXPORT_(n, params, args) EXPORT CK_RV C_##n params { return fk_##n args; }
+#define EXPORT_(n, params, args) EXPORT CK_RV C_##n params { return fw_##n args; }
 #define EXPORT_FN(n, ...) APPLY(EXPORT_, n, __VA_ARGS__)
 ALL_FUNCS(EXPORT_FN)
 
-/* The list handed out by C_GetFunctionList points at the static fk_*
+/* The list handed out by C_GetFunctionList points at the static fw_*
  * functions, so it cannot be interposed by other modules' C_* symbols. */
-#define LIST_ENTRY(n, ...) .C_##n = fk_##n,
+#define LIST_ENTRY(n, ...) .C_##n = fw_##n,
 static CK_FUNCTION_LIST fake_list = {
     .version = { 2, 40 },
     ALL_FUNCS(LIST_ENTRY)

@@ -945,6 +945,86 @@ static void test_slow_keygen(void)
     stop();
 }
 
+
+/* session-invalid-after=N: from call N+1 on, calls on a session fail with
+ * CKR_SESSION_HANDLE_INVALID; calls without one still work. */
+static void test_session_invalid(void)
+{
+    CK_SESSION_HANDLE s = CK_INVALID_HANDLE, s2 = CK_INVALID_HANDLE;
+    CK_TOKEN_INFO ti;
+    CK_BYTE buf[16];
+
+    check_rv(start_("session-invalid-after=2", 0), CKR_OK, "session-invalid-after=2");
+    check_rv(f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_OK,
+             "session-invalid-after=2: call 1 C_OpenSession");
+    check_rv(f->C_GenerateRandom(s, buf, sizeof buf), CKR_OK,
+             "session-invalid-after=2: call 2 C_GenerateRandom");
+    check_rv(f->C_GenerateRandom(s, buf, sizeof buf), CKR_SESSION_HANDLE_INVALID,
+             "session-invalid-after=2: call 3 C_GenerateRandom");
+    check_rv(login(s, CKU_USER, USER_PIN), CKR_SESSION_HANDLE_INVALID,
+             "session invalid: C_Login");
+    check_rv(f->C_GetTokenInfo(slot, &ti), CKR_OK, "session invalid: C_GetTokenInfo works");
+    check_rv(f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s2), CKR_OK,
+             "session invalid: C_OpenSession works");
+    check_rv(f->C_GenerateRandom(s2, buf, sizeof buf), CKR_SESSION_HANDLE_INVALID,
+             "session invalid: a new session is refused too");
+    f->C_CloseAllSessions(slot);
+    stop();
+    check_rv(start(NULL), CKR_OK, "C_Initialize after session-invalid");
+    s = open_rw();
+    check_rv(f->C_GenerateRandom(s, buf, sizeof buf), CKR_OK, "C_Finalize reset the fault");
+    f->C_CloseSession(s);
+    stop();
+}
+
+/* slow-NAME=MS on any function, case-insensitive, with the mark file. */
+static void test_slow_generic(const char *dir)
+{
+    struct timespec a, b;
+    CK_SESSION_HANDLE s;
+    CK_BYTE buf[8];
+    char mark[4096];
+    long ms;
+
+    snprintf(mark, sizeof mark, "%s/mark", dir);
+    setenv("HSMDESK_FAKEP11_MARK", mark, 1);
+    check_rv(start("slow-GenerateRandom=300"), CKR_OK, "slow-GenerateRandom=300");
+    s = open_rw();
+    check(access(mark, F_OK) != 0, "slow-*: no mark before the slow call");
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    check_rv(f->C_GenerateRandom(s, buf, sizeof buf), CKR_OK, "slow-GenerateRandom: forwarded");
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    check(ms >= 300, "slow-GenerateRandom=300: took %ld ms", ms);
+    check(access(mark, F_OK) == 0, "slow-*: HSMDESK_FAKEP11_MARK created");
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    f->C_CloseSession(s);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    check(ms < 300, "slow-GenerateRandom: other calls not slowed (%ld ms)", ms);
+    stop();
+    unsetenv("HSMDESK_FAKEP11_MARK");
+    unlink(mark);
+}
+
+/* mech-list-empty: CKR_OK and no mechanisms at all. */
+static void test_mech_list_empty(void)
+{
+    CK_MECHANISM_TYPE l[4];
+    CK_ULONG n = 99;
+    CK_RV rv;
+
+    check_rv(start("mech-list-empty"), CKR_OK, "mech-list-empty");
+    rv = f->C_GetMechanismList(slot, NULL, &n);
+    check(rv == CKR_OK && n == 0, "mech-list-empty: size query OK, 0 (rv 0x%lx, %lu)",
+          (unsigned long)rv, (unsigned long)n);
+    n = 4;
+    rv = f->C_GetMechanismList(slot, l, &n);
+    check(rv == CKR_OK && n == 0, "mech-list-empty: list OK, 0 (rv 0x%lx, %lu)",
+          (unsigned long)rv, (unsigned long)n);
+    stop();
+}
+
 static void test_object_faults(void)
 {
     test_keys_make();
@@ -1069,6 +1149,9 @@ int main(int argc, char **argv)
     test_pin_expired();
     test_device_removed();
     test_slow_login();
+    test_session_invalid();
+    test_slow_generic(dir);
+    test_mech_list_empty();
     test_object_faults();
     test_vendor_modes();
     test_bad_fault(dir, "bogus", "'bogus'");
@@ -1079,6 +1162,11 @@ int main(int argc, char **argv)
     test_bad_fault(dir, "pin-locked=1", "pin-locked=1");
     test_bad_fault(dir, "keygen-half=1", "keygen-half=1");
     test_bad_fault(dir, "slow-keygen", "slow-keygen");
+    test_bad_fault(dir, "session-invalid-after", "session-invalid-after");
+    test_bad_fault(dir, "slow-sign", "slow-sign");
+    test_bad_fault(dir, "slow-sign=0", "slow-sign=0");
+    test_bad_fault(dir, "slow-signn=5", "unknown fault 'slow-signn=5'");
+    test_bad_fault(dir, "mech-list-empty=1", "mech-list-empty=1");
     dlclose(h);
 
     fflush(stdout);

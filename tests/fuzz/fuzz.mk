@@ -1,18 +1,23 @@
 # Fuzzing and valgrind checks, included at the end of the Makefile.
-#   make fuzz [FUZZ_SECONDS=60]  each libFuzzer target for FUZZ_SECONDS on a
+#   make fuzz [FUZZ_SECONDS=300]  each libFuzzer target for FUZZ_SECONDS on a
 #                                copy of its seed corpus (tests/fuzz/corpus/)
 #   make fuzz-smoke              the same, 5 s per target
 #   make fuzz-brief              the same, FUZZ_BRIEF_SECONDS (3) per
 #                                target: what `make check` runs
-#   make check-valgrind          the unit tests, built without sanitizers in
-#                                build-vg/, each under valgrind memcheck
+#   make check-valgrind          the unit tests (test_screens only with
+#                                VG_ALL=1: it takes 20 minutes there),
+#                                built without sanitizers in build-vg/, each
+#                                under valgrind memcheck; then the login
+#                                path and each step of the real binary
+#                                under it (tests/valgrind/e2e.sh)
 # A crash leaves its input in build-fuzz/NAME-crash-*; replay it with
 #   build-fuzz/fuzz_NAME build-fuzz/NAME-crash-...
 
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 300
 FUZZ_CC      ?= clang
 FUZZ_BUILD    = build-fuzz
-FUZZ_TARGETS  = config uri pe profile inf cert ps1 audit plan tsa
+FUZZ_TARGETS  = config uri pe profile inf cert ps1 audit plan tsa \
+		cmsverify acverify
 FUZZ_BRIEF_SECONDS ?= 3
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 # UBSan findings abort, so libFuzzer counts them as crashes
@@ -107,6 +112,7 @@ check-valgrind:
 	n=0 failed=0; \
 	for t in $(VG_BUILD)/tests/test_*; do \
 		[ -x "$$t" ] || continue; \
+		case $$t in */test_screens) [ -n "$(VG_ALL)" ] || continue;; esac; \
 		name=$${t##*/}; log=$(VG_BUILD)/valgrind/$$name.log; n=$$((n + 1)); \
 		valgrind $(VG_FLAGS) "$$t" >"$$log" 2>&1; \
 		rc=$$?; \
@@ -122,7 +128,20 @@ check-valgrind:
 			    "$${p:-0} passed, $${f:-0} failed, $$e errors; log $$log"; \
 		fi; \
 	done; \
-	echo "check-valgrind: $$n binaries, $$failed failed"; \
+	vgbin=$(CURDIR)/$(VG_BUILD)/vgbin; mkdir -p "$$vgbin" "$$vgbin/logs"; \
+	ln -sf ../fakep11.so "$$vgbin/fakep11.so"; \
+	printf '#!/bin/sh\nexec valgrind --error-exitcode=99 %s --log-file=%s/%%p.log %s "$$@"\n' \
+	    "$(VG_FLAGS)" "$$vgbin/logs" "$(CURDIR)/$(VG_BUILD)/hsmdesk" \
+	    >"$$vgbin/hsmdesk"; chmod 755 "$$vgbin/hsmdesk"; \
+	HSMDESK_BUILD="$$vgbin" HSMDESK_VG_LOGS="$$vgbin/logs" \
+	    bash tests/valgrind/e2e.sh >$(VG_BUILD)/valgrind/e2e.log 2>&1; \
+	rc=$$?; n=$$((n + 1)); \
+	p=$$(grep -c '^ok ' $(VG_BUILD)/valgrind/e2e.log); \
+	if [ $$rc -eq 0 ]; then echo "e2e under valgrind: ok, $$p passed"; \
+	else failed=$$((failed + 1)); \
+		echo "e2e under valgrind: FAILED; log $(VG_BUILD)/valgrind/e2e.log"; \
+		grep -v '^ok ' $(VG_BUILD)/valgrind/e2e.log | head -n 20; fi; \
+	echo "check-valgrind: $$n runs, $$failed failed"; \
 	[ $$n -gt 0 ] && [ $$failed -eq 0 ]
 
 # `make clean` removes these build trees too.

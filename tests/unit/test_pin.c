@@ -5,7 +5,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "hsmdesk.h"
 #include "testlib.h"
@@ -161,6 +164,47 @@ test_pin_clear_then_reuse(void **state)
 	hd_pin_free(q);
 }
 
+/* kB of locked memory, from /proc/self/status (-1 if unknown). */
+static long
+locked_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static void
+test_pin_held_means_no_core_dump_and_locked_memory(void **state)
+{
+	struct hd_pin *p;
+	struct rlimit rl, ml;
+
+	(void)state;
+	p = hd_pin_new();
+	assert_non_null(p);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+	assert_true(rl.rlim_cur == 0 && rl.rlim_max == 0);
+	/* mlock is best effort: only where the limit allows a page, and
+	 * not under ASan, whose mlock does nothing */
+#ifndef __SANITIZE_ADDRESS__
+	if (getrlimit(RLIMIT_MEMLOCK, &ml) == 0 && ml.rlim_cur >= 65536)
+		assert_true(locked_kb() >= 4);
+#else
+	(void)ml;
+	(void)locked_kb;
+#endif
+	hd_pin_free(p);
+}
+
 int
 main(void)
 {
@@ -176,6 +220,8 @@ main(void)
 		cmocka_unit_test(test_pin_empty_pins_are_equal),
 		cmocka_unit_test(test_pin_set_len_clamps_to_max),
 		cmocka_unit_test(test_pin_clear_then_reuse),
+		cmocka_unit_test(
+		    test_pin_held_means_no_core_dump_and_locked_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

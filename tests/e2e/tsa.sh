@@ -284,7 +284,7 @@ t_batch() {
 
 	# the proxy answers itself: it must get the absolute URL
 	http_proxy="http://127.0.0.1:$(awk '$1 == "good" { print $2 }' \
-	    tsa/ports)" no_proxy= NO_PROXY= run_hsmdesk sign --sha1 "$THUMB" \
+	    tsa/ports)" no_proxy='' NO_PROXY='' run_hsmdesk sign --sha1 "$THUMB" \
 	    --pin env:UP --tr http://tsa.example.invalid/ts f2.txt
 	expect_status 0
 	grep -q '^good POST http://tsa.example.invalid' tsa/log ||

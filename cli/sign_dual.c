@@ -171,14 +171,19 @@ chain_cat(const struct signer *g, size_t *len)
 	return buf;
 }
 
+/*
+ * Signer g's signature of in, into *h (opened here, deferred: written but
+ * not in place until hd_sign_commit, so that neither file appears unless
+ * both signatures are made).
+ */
 static int
 cms_one(struct cli *c, struct dual *d, struct signer *g, const char *in,
-    const char *out, struct hd_audit_entry *ae, struct hd_err *err)
+    const char *out, struct hd_sign **h, struct hd_audit_entry *ae,
+    struct hd_err *err)
 {
 	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1,
-	    .tsa = d->tsa };
+	    .defer = 1, .tsa = d->tsa };
 	struct hd_sign_result res;
-	struct hd_sign *h = NULL;
 	unsigned char *chain = NULL;
 	size_t clen = 0;
 	struct progress p;
@@ -187,20 +192,18 @@ cms_one(struct cli *c, struct dual *d, struct signer *g, const char *in,
 	if (c->chain)
 		chain = chain_cat(g, &clen);
 	rc = hd_sign_open(g->s, &g->key, g->cert.der, g->cert.der_len, chain,
-	    clen, &o, &h, err);
+	    clen, &o, h, err);
 	free(chain);
 	if (rc == -1)
 		return -1;
 	progress_start(&p, c, in);
-	rc = hd_sign_file(h, in, out, progress_cb, &p, &res, err);
+	rc = hd_sign_file(*h, in, out, progress_cb, &p, &res, err);
 	progress_end(&p);
-	hd_sign_close(h);
 	if (rc == 0) {
 		if (ae->sha256[0] == '\0')
 			snprintf(ae->sha256, sizeof(ae->sha256), "%s",
 			    res.digest);
 		ae->size = res.size;
-		snprintf(ae->out, sizeof(ae->out), "%s", res.out);
 		snprintf(ae->tsa, sizeof(ae->tsa), "%s", res.tsa);
 		snprintf(ae->ts_time, sizeof(ae->ts_time), "%s", res.ts_time);
 	}
@@ -216,26 +219,42 @@ stamp_note(struct dual *d, int k, const char *name, char *what, size_t len)
 	    d->ae[k].ts_time, what, len);
 }
 
-/* FILE.p7s by the primary, FILE.<prefix>.p7s by the other. */
+/*
+ * FILE.p7s by the primary, FILE.<prefix>.p7s by the other: both made,
+ * then both put in place; if either cannot be made (its TSA failed, say)
+ * neither is written and any older ones stay as they were.  An output is
+ * in place once its ae.out is set.
+ */
 static int
 sign_cms2(struct cli *c, struct dual *d, const char *in, char *done,
     size_t len, struct hd_err *err)
 {
-	char out1[4096], out2[4200], n1[4400], n2[4400];
+	char out[2][4200], note[2][4400];
+	struct hd_sign *h[2] = { NULL, NULL };
+	int k, rc = 0;
 
-	if (hd_sign_out_path(in, out1, sizeof(out1)) == -1)
+	if (hd_sign_out_path(in, out[0], sizeof(out[0])) == -1)
 		return hd_err_set(err, HD_E_INPUT, 0, "%s: name too long", in);
-	snprintf(out2, sizeof(out2), "%s.%.*s.p7s", in, PREFIX_LEN,
+	snprintf(out[1], sizeof(out[1]), "%s.%.*s.p7s", in, PREFIX_LEN,
 	    d->sg[1].cert.sha1);
-	if (cms_one(c, d, &d->sg[0], in, out1, &d->ae[0], err) == -1)
+	for (k = 0; k < 2 && rc == 0; k++)
+		rc = cms_one(c, d, &d->sg[k], in, out[k], &h[k], &d->ae[k],
+		    err);
+	for (k = 0; k < 2 && rc == 0; k++) {
+		if ((rc = hd_sign_commit(h[k], err)) == 0)
+			snprintf(d->ae[k].out, sizeof(d->ae[k].out), "%s",
+			    out[k]);
+	}
+	hd_sign_close(h[1]);
+	hd_sign_close(h[0]);
+	if (rc == -1)
 		return -1;
-	snprintf(n1, sizeof(n1), "%s (%.8s)", out1, d->sg[0].cert.sha1);
-	stamp_note(d, 0, out1, n1, sizeof(n1));
-	if (cms_one(c, d, &d->sg[1], in, out2, &d->ae[1], err) == -1)
-		return -1;
-	snprintf(n2, sizeof(n2), "%s (%.8s)", out2, d->sg[1].cert.sha1);
-	stamp_note(d, 1, out2, n2, sizeof(n2));
-	snprintf(done, len, "%s, %s", n1, n2);
+	for (k = 0; k < 2; k++) {
+		snprintf(note[k], sizeof(note[k]), "%s (%.8s)", out[k],
+		    d->sg[k].cert.sha1);
+		stamp_note(d, k, out[k], note[k], sizeof(note[k]));
+	}
+	snprintf(done, len, "%s, %s", note[0], note[1]);
 	return 0;
 }
 

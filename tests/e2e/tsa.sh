@@ -434,6 +434,22 @@ t_dual() {
 	expect_stderr_match 'b.txt.p7s: signed without a timestamp .*refused'
 	expect_stderr_match "b.txt.$p2.p7s: signed without a timestamp .*refused"
 	check "dual, no TSA answers: nothing left behind; --tr-optional signs and says so"
+
+	# the TSA answers the primary's request, then fails: neither .p7s
+	printf 'x\n' >c.txt
+	printf 'old\n' >c.txt.p7s
+	run_hsmdesk sign --sha1 "$THUMB" --sha1 "$THUMB2" --pin env:UP \
+	    --tr "$(url once)" --tr-timeout 10 c.txt
+	expect_status 1
+	expect_stderr_match "c.txt: no timestamp: $(url once): HTTP status 500"
+	[[ $(requests once) == 4 ]] ||
+	    fail "the TSA was asked $(requests once) times, not 1 + 3"
+	[[ $(cat c.txt.p7s) == old ]] ||
+	    fail "c.txt.p7s was replaced though the second signature failed"
+	[[ ! -e c.txt.$p2.p7s ]] || fail "c.txt.$p2.p7s was written"
+	[[ $(rec c.txt "$THUMB" result) == failed:* ]] ||
+	    fail "the primary's record says '$(rec c.txt "$THUMB" result)'"
+	check "dual, the second timestamp fails: neither signature written, the old .p7s kept, both records failed"
 }
 
 t_run "CMS timestamps" t_cms

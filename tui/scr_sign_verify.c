@@ -184,7 +184,7 @@ draw_ts(struct tui *t, const struct hd_ts_report *ts, int y)
 static int
 height(const struct vres *r)
 {
-	return r->ts.present && !r->ts.ok ? 4 : 3;
+	return r->sha1[0] && r->ts.present && !r->ts.ok ? 4 : 3;
 }
 
 /* The two root fields: the one with the keys as the path prompt (its
@@ -235,7 +235,12 @@ ver_draw(struct tui *t, struct view *v)
 		    s->g->f[k].path, s->r[k].words);
 		draw_text(t, y + 1, 5, t->cols - 8, RO_DIM, "by %s, %s",
 		    s->r[k].sha1[0] ? s->r[k].sha1 : "(none)", s->r[k].alg);
-		y += 2 + draw_ts(t, &s->r[k].ts, y + 2);
+		if (s->r[k].sha1[0] == '\0') {	/* no signature reached */
+			draw_text(t, y + 2, 5, t->cols - 8, RO_DIM, "timestamp "
+			    "not checked");
+			y += 3;
+		} else
+			y += 2 + draw_ts(t, &s->r[k].ts, y + 2);
 	}
 }
 

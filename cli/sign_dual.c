@@ -38,6 +38,7 @@ struct dual {
 	struct hd_audit *audit;		/* NULL with --no-audit */
 	struct hd_audit_entry ae[2];	/* the current file's, per signer */
 	struct hd_tsa *tsa;		/* --tr: each signature's timestamp */
+	unsigned tsa_warned;		/* TSAs said to have failed */
 	struct hd_sign_pe_result pe_res;	/* the last Authenticode one */
 	int recorded;			/* records written: checkpoint them */
 	int broken;			/* a record could not be written */
@@ -170,14 +171,19 @@ chain_cat(const struct signer *g, size_t *len)
 	return buf;
 }
 
+/*
+ * Signer g's signature of in, into *h (opened here, deferred: written but
+ * not in place until hd_sign_commit, so that neither file appears unless
+ * both signatures are made).
+ */
 static int
 cms_one(struct cli *c, struct dual *d, struct signer *g, const char *in,
-    const char *out, struct hd_audit_entry *ae, struct hd_err *err)
+    const char *out, struct hd_sign **h, struct hd_audit_entry *ae,
+    struct hd_err *err)
 {
 	struct hd_sign_opts o = { .md = c->fd, .pss = c->pss, .replace = 1,
-	    .tsa = d->tsa };
+	    .defer = 1, .tsa = d->tsa };
 	struct hd_sign_result res;
-	struct hd_sign *h = NULL;
 	unsigned char *chain = NULL;
 	size_t clen = 0;
 	struct progress p;
@@ -186,43 +192,69 @@ cms_one(struct cli *c, struct dual *d, struct signer *g, const char *in,
 	if (c->chain)
 		chain = chain_cat(g, &clen);
 	rc = hd_sign_open(g->s, &g->key, g->cert.der, g->cert.der_len, chain,
-	    clen, &o, &h, err);
+	    clen, &o, h, err);
 	free(chain);
 	if (rc == -1)
 		return -1;
 	progress_start(&p, c, in);
-	rc = hd_sign_file(h, in, out, progress_cb, &p, &res, err);
+	rc = hd_sign_file(*h, in, out, progress_cb, &p, &res, err);
 	progress_end(&p);
-	hd_sign_close(h);
 	if (rc == 0) {
 		if (ae->sha256[0] == '\0')
 			snprintf(ae->sha256, sizeof(ae->sha256), "%s",
 			    res.digest);
 		ae->size = res.size;
-		snprintf(ae->out, sizeof(ae->out), "%s", res.out);
 		snprintf(ae->tsa, sizeof(ae->tsa), "%s", res.tsa);
 		snprintf(ae->ts_time, sizeof(ae->ts_time), "%s", res.ts_time);
 	}
 	return rc;
 }
 
-/* FILE.p7s by the primary, FILE.<prefix>.p7s by the other. */
+/* Signer k's part of the summary line, what, with its timestamp (or,
+ * with --tr-optional, a warning naming the signature that has none). */
+static void
+stamp_note(struct dual *d, int k, const char *name, char *what, size_t len)
+{
+	cli_tsa_note(d->tsa, &d->tsa_warned, name, d->ae[k].tsa,
+	    d->ae[k].ts_time, what, len);
+}
+
+/*
+ * FILE.p7s by the primary, FILE.<prefix>.p7s by the other: both made,
+ * then both put in place; if either cannot be made (its TSA failed, say)
+ * neither is written and any older ones stay as they were.  An output is
+ * in place once its ae.out is set.
+ */
 static int
 sign_cms2(struct cli *c, struct dual *d, const char *in, char *done,
     size_t len, struct hd_err *err)
 {
-	char out1[4096], out2[4200];
+	char out[2][4200], note[2][4400];
+	struct hd_sign *h[2] = { NULL, NULL };
+	int k, rc = 0;
 
-	if (hd_sign_out_path(in, out1, sizeof(out1)) == -1)
+	if (hd_sign_out_path(in, out[0], sizeof(out[0])) == -1)
 		return hd_err_set(err, HD_E_INPUT, 0, "%s: name too long", in);
-	snprintf(out2, sizeof(out2), "%s.%.*s.p7s", in, PREFIX_LEN,
+	snprintf(out[1], sizeof(out[1]), "%s.%.*s.p7s", in, PREFIX_LEN,
 	    d->sg[1].cert.sha1);
-	if (cms_one(c, d, &d->sg[0], in, out1, &d->ae[0], err) == -1)
+	for (k = 0; k < 2 && rc == 0; k++)
+		rc = cms_one(c, d, &d->sg[k], in, out[k], &h[k], &d->ae[k],
+		    err);
+	for (k = 0; k < 2 && rc == 0; k++) {
+		if ((rc = hd_sign_commit(h[k], err)) == 0)
+			snprintf(d->ae[k].out, sizeof(d->ae[k].out), "%s",
+			    out[k]);
+	}
+	hd_sign_close(h[1]);
+	hd_sign_close(h[0]);
+	if (rc == -1)
 		return -1;
-	if (cms_one(c, d, &d->sg[1], in, out2, &d->ae[1], err) == -1)
-		return -1;
-	snprintf(done, len, "%s (%.8s), %s (%.8s)", out1, d->sg[0].cert.sha1,
-	    out2, d->sg[1].cert.sha1);
+	for (k = 0; k < 2; k++) {
+		snprintf(note[k], sizeof(note[k]), "%s (%.8s)", out[k],
+		    d->sg[k].cert.sha1);
+		stamp_note(d, k, out[k], note[k], sizeof(note[k]));
+	}
+	snprintf(done, len, "%s, %s", note[0], note[1]);
 	return 0;
 }
 
@@ -259,6 +291,27 @@ tmp_beside(const char *target, char *buf, size_t len)
 		    (int)(slash - target), target, (long)getpid(), slash + 1);
 }
 
+/* Both signatures into tmp; n1, n2 the summary's words for each. */
+static int
+pe_both(struct cli *c, struct dual *d, const char *in, const char *tmp,
+    char *n1, char *n2, size_t nlen, struct hd_err *err)
+{
+	int ps1 = hd_ps1_name(in);
+	char nested[4200];
+
+	snprintf(n1, nlen, "%.8s", d->sg[0].cert.sha1);
+	snprintf(n2, nlen, "nested %.8s", d->sg[1].cert.sha1);
+	if (pe_one(c, d, 0, in, tmp, ps1, c->append, err) == -1 ||
+	    cli_interrupted)
+		return -1;
+	stamp_note(d, 0, in, n1, nlen);
+	if (pe_one(c, d, 1, tmp, NULL, ps1, 1, err) == -1 || cli_interrupted)
+		return -1;
+	snprintf(nested, sizeof(nested), "%s (nested)", in);
+	stamp_note(d, 1, nested, n2, nlen);
+	return 0;
+}
+
 /*
  * Both signatures into a copy beside the file, then the copy renamed over
  * it: the file is never left with the primary signature alone.
@@ -268,15 +321,11 @@ sign_pe2(struct cli *c, struct dual *d, const char *in, char *done,
     size_t len, struct hd_err *err)
 {
 	const char *target = c->out ? c->out : in;
-	int ps1 = hd_ps1_name(in);
 	struct stat st;
-	char tmp[4300];
+	char tmp[4300], n1[700], n2[700];
 
 	tmp_beside(target, tmp, sizeof(tmp));
-	if (pe_one(c, d, 0, in, tmp, ps1, c->append, err) == -1 ||
-	    cli_interrupted ||
-	    pe_one(c, d, 1, tmp, NULL, ps1, 1, err) == -1 ||
-	    cli_interrupted) {
+	if (pe_both(c, d, in, tmp, n1, n2, sizeof(n1), err) == -1) {
 		unlink(tmp);
 		if (cli_interrupted && err->code == HD_OK)
 			hd_err_set(err, HD_E_CANCELLED, 0, "%s: interrupted",
@@ -293,8 +342,8 @@ sign_pe2(struct cli *c, struct dual *d, const char *in, char *done,
 	}
 	snprintf(d->ae[0].out, sizeof(d->ae[0].out), "%s", target);
 	snprintf(d->ae[1].out, sizeof(d->ae[1].out), "%s", target);
-	snprintf(done, len, "%s (%u signatures: %.8s, nested %.8s)", target,
-	    d->pe_res.nsigs, d->sg[0].cert.sha1, d->sg[1].cert.sha1);
+	snprintf(done, len, "%s (%u signatures: %s, %s)", target,
+	    d->pe_res.nsigs, n1, n2);
 	return 0;
 }
 

@@ -47,7 +47,7 @@ conf_draw(struct tui *t, struct view *v)
 {
 	struct sconf *c = v->st;
 	const struct sgn *g = c->g;
-	int rows = t->rows - 16, i;
+	int rows = t->rows - 17, i;
 
 	draw_text(t, 4, 3, 12, RO_DIM, "Signer");
 	draw_text(t, 4, 15, t->cols - 18, RO_TITLE, "%s", g->cert.subject);
@@ -59,14 +59,21 @@ conf_draw(struct tui *t, struct view *v)
 	draw_text(t, 7, 3, 12, RO_DIM, "Timestamp");
 	draw_text(t, 7, 15, t->cols - 18, RO_NORMAL, "%s", g->tsa[0] ?
 	    g->tsa : "none");
-	draw_text(t, 8, 3, t->cols - 6, RO_DIM, " %-13s %-30s %s", "TYPE",
+	if (g->tsa[0]) {
+		draw_text(t, 8, 3, 12, RO_DIM, "No answer");
+		draw_text(t, 8, 15, t->cols - 18, g->tsa_optional ?
+		    RO_WARNING : RO_NORMAL, "%s", g->tsa_optional ? "sign "
+		    "without a timestamp (--tr-optional)" : "the file fails; "
+		    "nothing is written");
+	}
+	draw_text(t, 9, 3, t->cols - 6, RO_DIM, " %-13s %-30s %s", "TYPE",
 	    "FILE", "SIGNATURE");
 	if (c->top > g->n - rows)
 		c->top = g->n - rows;
 	if (c->top < 0)
 		c->top = 0;
 	for (i = 0; i < rows && c->top + i < g->n; i++)
-		file_row(t, g, c->top + i, 9 + i);
+		file_row(t, g, c->top + i, 10 + i);
 	draw_text(t, t->rows - 6, 3, t->cols - 6, RO_DIM, "%d file%s. Enter "
 	    "signs with the token; Esc cancels at any point.", g->n,
 	    g->n == 1 ? "" : "s");

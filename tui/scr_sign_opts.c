@@ -4,14 +4,16 @@
  * rest), and for Authenticode the description (/d), its URL (/du) and
  * whether to append the signature (/as); the timestamp servers (/tr,
  * from config.yaml's tsa: list, editable; the timestamp digest is the
- * file digest).  The type each file gets is listed under them.
+ * file digest) and what to do when none answers: fail the file (the
+ * default, as signtool) or sign it without a timestamp (--tr-optional).
+ * The type each file gets is listed under them.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "sign.h"
 
-enum { O_MD, O_TYPE, O_DESC, O_URL, O_APPEND, O_TSA, O__N };
+enum { O_MD, O_TYPE, O_DESC, O_URL, O_APPEND, O_TSA, O_TSA_OPT, O__N };
 
 struct sopts {
 	struct sgn *g;
@@ -67,7 +69,7 @@ opt_row(struct tui *t, struct sopts *o, int i, const char *name,
 
 	draw_text(t, y, 3, 22, dim ? RO_DIM : RO_NORMAL, "%s", name);
 	draw_text(t, y, 25, t->cols - 28, o->cur == i ? RO_SELECTED : dim ?
-	    RO_DIM : RO_NORMAL, " %-*s", typed(i) ? t->cols - 30 : 20,
+	    RO_DIM : RO_NORMAL, " %-*s", typed(i) ? t->cols - 30 : 24,
 	    value);
 }
 
@@ -116,9 +118,11 @@ opts_draw(struct tui *t, struct view *v)
 	    "no", !pe);
 	opt_row(t, o, O_TSA, "Timestamp (/tr)", g->tsa[0] ? g->tsa :
 	    "none (type TSA URLs)", 0);
-	draw_text(t, 11, 3, t->cols - 6, RO_DIM, "Output: CMS beside each file "
-	    "(f -> f.p7s); Authenticode: the PE file itself.");
-	draw_files(t, o, 13);
+	opt_row(t, o, O_TSA_OPT, "If no TSA answers", g->tsa_optional ?
+	    "sign without a timestamp" : "the file fails", !g->tsa[0]);
+	draw_text(t, 12, 3, t->cols - 6, RO_DIM, "Output: CMS beside each file "
+	    "(f -> f.p7s); Authenticode: in the file.");
+	draw_files(t, o, 14);
 }
 
 static void
@@ -133,6 +137,8 @@ change(struct sopts *o, int dir)
 		    SIGN__TYPES);
 	else if (o->cur == O_APPEND)
 		g->append = !g->append;
+	else if (o->cur == O_TSA_OPT)
+		g->tsa_optional = !g->tsa_optional;
 }
 
 static void

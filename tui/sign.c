@@ -246,6 +246,7 @@ sign_tsa_open(struct sgn *g, struct hd_err *err)
 	if (o.nurls == 0)
 		return 0;
 	o.md = sign_md(g);	/* /td as /fd: what signtool users pass */
+	o.optional = g->tsa_optional;
 	o.asking = sign_job_asking;
 	o.arg = g;
 	return hd_tsa_open(&o, &g->stamps, err);

@@ -51,6 +51,8 @@ struct sgn {
 	char tsa[1024];			/* /tr: TSA URLs, blank-separated;
 					 * "" signs without a timestamp */
 	int tsa_set;			/* tsa filled from config.yaml once */
+	int tsa_optional;		/* no TSA answers: sign without a
+					 * timestamp (--tr-optional) */
 	struct hd_tsa *stamps;		/* the run's TSAs (scr_sign_run) */
 	void *job;			/* the running sign_job, for them */
 };

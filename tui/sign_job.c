@@ -71,8 +71,8 @@ sign_job_asking(void *arg, const char *url, unsigned attempt)
 }
 
 /* The summary's words for a timestamp (under the mutex): its time, or
- * that there is none (--tr-optional's case; the TUI has no such switch,
- * but a TSA list may be empty of answers only with it). */
+ * that there is none (only with "sign without a timestamp if no TSA
+ * answers", the options' --tr-optional; else the file failed). */
 static void
 stamped(struct sjob *j, struct sign_file *f, const char *ts_time)
 {

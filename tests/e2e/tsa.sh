@@ -75,6 +75,25 @@ ready() {
 	tsa_start
 }
 
+# A second code-signing certificate on token L from the same CA (the
+# cut-over's other signer; one token is enough here): THUMB2.
+second_signer() {
+	run_hsmdesk request --profile codesign-ecdsa-p256 \
+	    --subject "C=US,ST=WA,L=Seattle,O=Contoso,CN=signer2" \
+	    --label signer2 --out signer2.csr --pin env:UP
+	((HD_STATUS == 0)) || t_abort "hsmdesk request failed: $HD_ERR"
+	ossl x509 -req -in signer2.csr -CA ca/root.pem -CAkey ca/root.key \
+	    -CAcreateserial -days 30 -extfile ca/ext.cnf -extensions cs \
+	    -out signer2.pem
+	cat signer2.pem ca/root.pem >bundle2.pem
+	run_hsmdesk accept bundle2.pem --pin env:UP --trust-root \
+	    "$(openssl x509 -in ca/root.pem -noout -fingerprint -sha256 |
+	    cut -d= -f2 | tr -d :)"
+	((HD_STATUS == 0)) || t_abort "hsmdesk accept failed: $HD_ERR"
+	THUMB2=$(openssl x509 -in signer2.pem -noout -fingerprint -sha1 |
+	    cut -d= -f2 | tr -d :)
+}
+
 build_pe() {
 	command -v x86_64-w64-mingw32-gcc >/dev/null ||
 	    t_abort "MinGW is not installed (make deps)"
@@ -102,6 +121,36 @@ cms_token() {	# cms_token SIG
 	sed -n "1,${lines}p" "$T_DIR/.asn1" | grep 'OCTET STRING' | tail -1 |
 	    sed 's/.*\[HEX DUMP\]://' | xxd -r -p >sig.bin
 	[[ -s sig.bin ]] || { fail "$1: no signature value found"; return 1; }
+}
+
+# The genTime of token.der (cms_token), by openssl ts, as the audit log
+# writes times: 2026-01-31T12:00:00Z.
+gen_time() {
+	local t
+	t=$(openssl ts -reply -token_in -in token.der -text 2>/dev/null |
+	    sed -n 's/^Time stamp: //p')
+	[[ -n $t ]] || { echo "(no Time stamp in the token)"; return; }
+	date -u -d "$t" +%Y-%m-%dT%H:%M:%SZ
+}
+
+LOG=home/.local/state/hsmdesk/audit.log
+
+# KEY's value in the last audit record of FILE signed by THUMB.
+rec() {		# rec FILE THUMB KEY
+	grep -F "\"cert_sha1\":\"$2\"" "$LOG" 2>/dev/null |
+	    grep -F "/$1\"," | grep -F '"file":' | tail -1 |
+	    sed -nE "s/.*\"$3\":\"([^\"]*)\".*/\1/p"
+}
+
+# FILE's record by THUMB names the TSA URL and the time WANT.
+rec_ts() {	# rec_ts FILE THUMB URL WANT
+	local got
+	got=$(rec "$1" "$2" tsa)
+	[[ $got == "$3" ]] ||
+	    fail "$1 by ${2:0:8}: the audit record's tsa is '$got', not '$3'"
+	got=$(rec "$1" "$2" ts_time)
+	[[ $got == "$4" ]] ||
+	    fail "$1 by ${2:0:8}: the audit record's ts_time is '$got', not the token's $4"
 }
 
 ts_ok() {	# ts_ok SIG: openssl ts -verify on its token
@@ -235,7 +284,7 @@ t_batch() {
 
 	# the proxy answers itself: it must get the absolute URL
 	http_proxy="http://127.0.0.1:$(awk '$1 == "good" { print $2 }' \
-	    tsa/ports)" no_proxy= NO_PROXY= run_hsmdesk sign --sha1 "$THUMB" \
+	    tsa/ports)" no_proxy='' NO_PROXY='' run_hsmdesk sign --sha1 "$THUMB" \
 	    --pin env:UP --tr http://tsa.example.invalid/ts f2.txt
 	expect_status 0
 	grep -q '^good POST http://tsa.example.invalid' tsa/log ||
@@ -294,8 +343,119 @@ t_pe() {
 	check "PowerShell: unchanged on failure; the next TSA's timestamp verifies"
 }
 
+# ---- the audit log and cut-over signing ------------------------------------------
+
+# The time osslsigncode reads from the N-th timestamp of its last output.
+osc_time() {	# osc_time N
+	local t
+	t=$(grep -i '^[[:space:]]*Timestamp time: ' "$T_DIR/.osc" | sed -n "${1}p" |
+	    sed 's/^[^:]*: //')
+	[[ -n $t ]] || { echo "(no timestamp time from osslsigncode)"; return; }
+	date -u -d "$t" +%Y-%m-%dT%H:%M:%SZ
+}
+
+t_audit() {
+	ready
+	build_pe
+	printf 'data\n' >a.txt
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP --tr "$(url good)" \
+	    --tr-timeout 10 a.txt hello.exe
+	expect_status 0
+	cms_token a.txt.p7s && rec_ts a.txt "$THUMB" "$(url good)" "$(gen_time)"
+	check "CMS: the audit record names the TSA and the token's genTime"
+
+	pe_ok hello.exe
+	rec_ts hello.exe "$THUMB" "$(url good)" "$(osc_time 1)"
+	check "PE: the audit record names the TSA and the timestamp's time"
+
+	printf 'more\n' >b.txt
+	run_hsmdesk sign --sha1 "$THUMB" --pin env:UP --tr "$(url down)" \
+	    --tr-timeout 10 --tr-optional b.txt
+	expect_status 0
+	[[ $(rec b.txt "$THUMB" result) == ok ]] || fail "b.txt: no ok record"
+	grep -F '/b.txt",' "$LOG" | grep -Fq '"tsa":"","ts_time":""' ||
+	    fail "b.txt: its record claims a timestamp: $(grep -F /b.txt "$LOG")"
+	check "--tr-optional without an answer: recorded with no tsa, no ts_time"
+}
+
+# sign --sha1 OLD --sha1 NEW --tr: each of the signatures its own token.
+t_dual() {
+	local p2 sig t
+	ready
+	second_signer
+	build_pe
+	printf 'data\n' >a.txt
+	run_hsmdesk sign --sha1 "$THUMB" --sha1 "$THUMB2" --pin env:UP \
+	    --tr "$(url good)" --tr-timeout 10 a.txt hello.exe
+	expect_status 0
+	p2=${THUMB2:0:8}
+	expect_stdout_match "^OK +cms +a.txt -> a.txt.p7s \(${THUMB:0:8}\) \[timestamp [0-9TZ:-]+ from $(url good)\], a.txt.$p2.p7s \($p2\) \[timestamp [0-9TZ:-]+ from $(url good)\]$"
+	expect_stdout_match "^OK +authenticode hello.exe -> hello.exe \(2 signatures: ${THUMB:0:8} \[timestamp [0-9TZ:-]+ from $(url good)\], nested $p2 \[timestamp [0-9TZ:-]+ from $(url good)\]\)$"
+	[[ $(requests good) == 4 ]] ||
+	    fail "the TSA was asked $(requests good) times, not 4"
+	for sig in a.txt.p7s "a.txt.$p2.p7s"; do
+		ts_ok "$sig"
+		timeout 60 openssl cms -verify -binary -inform DER -in "$sig" \
+		    -content a.txt -CAfile ca/root.pem -purpose any \
+		    -out /dev/null </dev/null >"$T_DIR/.cms" 2>&1 ||
+		    fail "openssl cms -verify rejects $sig: $(cat "$T_DIR/.cms")"
+	done
+	cp token.der token2.der	# the second's; then the primary's
+	cms_token a.txt.p7s && cmp -s token.der token2.der &&
+	    fail "the two signatures carry the same token"
+	check "CMS: two .p7s, each with its own token that openssl ts -verify accepts"
+
+	cms_token a.txt.p7s && rec_ts a.txt "$THUMB" "$(url good)" "$(gen_time)"
+	cms_token "a.txt.$p2.p7s" &&
+	    rec_ts a.txt "$THUMB2" "$(url good)" "$(gen_time)"
+	check "CMS: each signer's audit record carries its own token's time"
+
+	pe_ok hello.exe
+	n=$(grep -ci 'Timestamp Server Signature verification: ok' "$T_DIR/.osc")
+	((n == 2)) || fail "$n good timestamps, not 2: $(cat "$T_DIR/.osc")"
+	check "PE: the primary and the nested signature both timestamped (osslsigncode -TSA-CAfile)"
+	t=$(osc_time 1)
+	rec_ts hello.exe "$THUMB" "$(url good)" "$t"
+	t=$(osc_time 2)
+	rec_ts hello.exe "$THUMB2" "$(url good)" "$t"
+	check "PE: each signer's audit record carries the TSA and its timestamp's time"
+
+	printf 'more\n' >b.txt
+	run_hsmdesk sign --sha1 "$THUMB" --sha1 "$THUMB2" --pin env:UP \
+	    --tr "$(url down)" --tr-timeout 10 b.txt
+	expect_status 1
+	expect_stderr_match "b.txt: no timestamp: $(url down): connection refused"
+	[[ ! -e b.txt.p7s && ! -e b.txt.$p2.p7s ]] ||
+	    fail "a signature was left without its timestamp: $(ls b.txt*)"
+	run_hsmdesk sign --sha1 "$THUMB" --sha1 "$THUMB2" --pin env:UP \
+	    --tr "$(url down)" --tr-timeout 10 --tr-optional b.txt
+	expect_status 0
+	expect_stdout_match "^OK +cms +b.txt -> b.txt.p7s \(${THUMB:0:8}\) \[no timestamp\], b.txt.$p2.p7s \($p2\) \[no timestamp\]$"
+	expect_stderr_match 'b.txt.p7s: signed without a timestamp .*refused'
+	expect_stderr_match "b.txt.$p2.p7s: signed without a timestamp .*refused"
+	check "dual, no TSA answers: nothing left behind; --tr-optional signs and says so"
+
+	# the TSA answers the primary's request, then fails: neither .p7s
+	printf 'x\n' >c.txt
+	printf 'old\n' >c.txt.p7s
+	run_hsmdesk sign --sha1 "$THUMB" --sha1 "$THUMB2" --pin env:UP \
+	    --tr "$(url once)" --tr-timeout 10 c.txt
+	expect_status 1
+	expect_stderr_match "c.txt: no timestamp: $(url once): HTTP status 500"
+	[[ $(requests once) == 4 ]] ||
+	    fail "the TSA was asked $(requests once) times, not 1 + 3"
+	[[ $(cat c.txt.p7s) == old ]] ||
+	    fail "c.txt.p7s was replaced though the second signature failed"
+	[[ ! -e c.txt.$p2.p7s ]] || fail "c.txt.$p2.p7s was written"
+	[[ $(rec c.txt "$THUMB" result) == failed:* ]] ||
+	    fail "the primary's record says '$(rec c.txt "$THUMB" result)'"
+	check "dual, the second timestamp fails: neither signature written, the old .p7s kept, both records failed"
+}
+
 t_run "CMS timestamps" t_cms
 t_run "TSA failures" t_cms_fails
 t_run "TSA batch, config, proxy" t_batch
 t_run "Authenticode timestamps" t_pe
+t_run "timestamps in the audit log" t_audit
+t_run "cut-over signing with timestamps" t_dual
 e2e_finish

@@ -18,6 +18,8 @@
  *   tls      as good, over TLS (https://127.0.0.1:PORT/; the server's
  *            certificate, for IP 127.0.0.1, is from the same test CA)
  *   down     a port nothing listens on (bound, then closed)
+ *   once     as good for its first request, HTTP 500 for every later
+ *            one (a TSA that fails in the middle of a run)
  * Each request appends "MODE REQUEST-LINE" to DIR/log.  A child per
  * connection, so a slow answer holds up no other.  It exits after
  * LIFETIME seconds (default 600) so that a crashed test leaves nothing.
@@ -43,10 +45,16 @@
 
 #include "testca.h"
 
-enum mode { GOOD, SLOW, HTTP500, GARBAGE, NONCE, NOEKU, TLS, DOWN, NMODES };
+enum mode { GOOD, SLOW, HTTP500, GARBAGE, NONCE, NOEKU, TLS, DOWN, ONCE,
+	NMODES };
 static const char *names[NMODES] = {
-	"good", "slow", "http500", "garbage", "nonce", "noeku", "tls", "down"
+	"good", "slow", "http500", "garbage", "nonce", "noeku", "tls", "down",
+	"once"
 };
+
+/* once mode: its first connection was accepted (the parent sets it; a
+ * child sees it as it was at its fork) */
+static int once_used;
 
 struct tsa {
 	struct tc_ca ca;
@@ -315,7 +323,7 @@ serve(struct tsa *t, enum mode m, struct conn *fd)
 	log_request(t, m, buf);
 	if (m == SLOW)
 		sleep(slow ? (unsigned)atoi(slow) : 3);
-	if (m == HTTP500) {
+	if (m == HTTP500 || (m == ONCE && once_used)) {
 		reply(fd, "500 Internal Server Error", "text/plain", "oops", 4);
 		return;
 	}
@@ -399,6 +407,7 @@ main(int argc, char **argv)
 			if (fork() == 0)
 				child(&t, (enum mode)i, c);
 			close(c);
+			once_used |= i == ONCE;
 		}
 	}
 }

@@ -210,6 +210,7 @@ after_keep(void)
 }
 
 static void p7s_verifies(const char *name);
+static void after_signed(void);
 
 /* The local TSA in DIR/tsa, serving mode at tsa_url. */
 static int
@@ -258,6 +259,92 @@ after_stamped(void)
 	assert_true(r.ts.present);
 	if (!r.ts.ok)
 		fail_msg("the timestamp does not verify: %s", r.ts.why);
+}
+
+/* The audit record of file (its last), NULL if none; *rows to free. */
+static const struct hd_audit_row *
+record_of(const char *file, struct hd_audit_row **rows, size_t *n)
+{
+	struct hd_audit_filter f = { .file = file };
+	struct hd_err err;
+	char path[4096];
+
+	*rows = NULL;
+	*n = 0;
+	assert_int_equal(hd_audit_default_path(path, sizeof(path), &err), 0);
+	if (hd_audit_rows(path, &f, rows, n, &err) == -1)
+		fail_msg("audit log %s: %s", path, err.msg);
+	return *n > 0 ? &(*rows)[*n - 1] : NULL;
+}
+
+/* file's audit record names the TSA and the time of its timestamp. */
+static void
+record_has_ts(const char *file, const char *ts_time)
+{
+	struct hd_audit_row *rows;
+	size_t n;
+	const struct hd_audit_row *r = record_of(file, &rows, &n);
+
+	if (r == NULL)
+		fail_msg("%s: no audit record", file);
+	if (strcmp(r->tsa, tsa_url) != 0 || strcmp(r->ts_time, ts_time) != 0)
+		fail_msg("%s: the audit record has tsa '%s', ts_time '%s'; the "
+		    "signature's timestamp is from %s at %s", file, r->tsa,
+		    r->ts_time, tsa_url, ts_time);
+	hd_audit_rows_free(rows, n);
+}
+
+/* a.txt, b.txt (CMS) and s.ps1 (Authenticode): each timestamp verifies
+ * with the TSA's CA, and each audit record carries its TSA and time. */
+static void
+after_stamped_all(void)
+{
+	struct hd_verify_opts o = { .cafile = "root.pem",
+	    .tsa_cafile = "tsa/ca.pem" };
+	const char *cms[] = { "a.txt", "b.txt" };
+	struct hd_verify_result r;
+	struct hd_sig_report *sigs = NULL;
+	struct hd_err err;
+	char sig[64];
+	size_t n = 0, i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(sig, sizeof(sig), "%s.p7s", cms[i]);
+		assert_int_equal(hd_verify_file(cms[i], sig, &o, &r, &err), 0);
+		if (!r.ts.present || !r.ts.ok)
+			fail_msg("%s: no good timestamp: %s", sig, r.ts.why);
+		record_has_ts(cms[i], r.ts.time);
+	}
+	assert_int_equal(hd_verify_ps1_ts("s.ps1", "root.pem", "tsa/ca.pem",
+	    &sigs, &n, NULL, NULL, &err), 0);
+	assert_int_equal(n, 1);
+	if (!sigs[0].ts.present || !sigs[0].ts.ok)
+		fail_msg("s.ps1: no good timestamp: %s", sigs[0].ts.why);
+	record_has_ts("s.ps1", sigs[0].ts.time);
+	free(sigs);
+}
+
+/* --tr-optional, no TSA answers: signed, recorded without a timestamp. */
+static void
+after_signed_unstamped(void)
+{
+	struct hd_verify_opts o = { .cafile = "root.pem" };
+	struct hd_audit_row *rows;
+	const struct hd_audit_row *a;
+	struct hd_verify_result r;
+	struct hd_err err;
+	size_t n;
+
+	after_signed();
+	assert_int_equal(hd_verify_file("a.txt", "a.txt.p7s", &o, &r, &err),
+	    0);
+	assert_false(r.ts.present);
+	if ((a = record_of("a.txt", &rows, &n)) == NULL)
+		fail_msg("a.txt: no audit record");
+	assert_string_equal(a->result, "ok");
+	assert_string_equal(a->tsa, "");
+	assert_string_equal(a->ts_time, "");
+	hd_audit_rows_free(rows, n);
 }
 
 /* No timestamp: nothing signed. */
@@ -996,6 +1083,11 @@ static const char *const to_sign[] = {
 	"a.txt", "release notes\n", "b.txt", "checksums\n",
 	"c.dat", "not marked\n", NULL,
 };
+/* The same and a PowerShell script (Authenticode, signed in place). */
+static const char *const to_stamp[] = {
+	"a.txt", "release notes\n", "b.txt", "checksums\n",
+	"c.dat", "not marked\n", "s.ps1", "Write-Host 'hi'\r\n", NULL,
+};
 static const char *const old_p7s[] = {
 	"a.txt", "release notes\n", "b.txt", "checksums\n",
 	"a.txt.p7s", "old\n", NULL,
@@ -1176,6 +1268,14 @@ static struct scase cases[] = {
 	{ .name = "sign-timestamp-fails", .keys = LOGIN "6<ENTER>*.txt<ENTER>"
 	  "<F4><ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
 	  .files = to_sign, .tsa = "nonce", .after = after_not_stamped },
+	{ .name = "sign-timestamp-optional", .keys = LOGIN "6<ENTER>*.txt"
+	  "<ENTER><F4><DOWN><DOWN><DOWN><DOWN><DOWN><DOWN> <DUMP><ENTER>"
+	  "<DUMP><ENTER>", .init = 1, .signer = 1, .req = 1, .files = to_sign,
+	  .tsa = "down", .after = after_signed_unstamped },
+	{ .name = "sign-timestamp-verify", .keys = LOGIN "6<ENTER>*.txt"
+	  "<ENTER>s.ps1<ENTER><F4><ENTER><ENTER>vroot.pem<ENTER><DUMP><DOWN>"
+	  "tsa/ca.pem<ENTER>", .init = 1, .signer = 1, .req = 1,
+	  .files = to_stamp, .tsa = "good", .after = after_stamped_all },
 	{ .name = "sign-done-large", .keys = LOGIN "6<ENTER>*.txt<ENTER><F4>"
 	  "<ENTER><ENTER>", .init = 1, .signer = 1, .req = 1,
 	  .files = to_sign, .rows = 40, .cols = 120 },

@@ -20,10 +20,6 @@ export SO=83927461 UP=57319284
 SUBJ='C=US,ST=Washington,L=Seattle,O=Contoso Ltd'
 LOG=home/.local/state/hsmdesk/audit.log
 
-ossl() {
-	timeout 60 openssl "$@" </dev/null >"$T_DIR/.ossl" 2>&1 ||
-	    t_abort "openssl $* failed: $(cat "$T_DIR/.ossl")"
-}
 
 # Token "L" with an EC key made by hsmdesk, its code signing certificate
 # from a test root (ca.pem) accepted beside it.  Sets THUMB.

@@ -24,32 +24,7 @@ LRM=$'\u200e'
 # Token "L" and a test CA in ca/: root and intermediate, EC P-256.
 ready() {
 	store_init_token L "$SO" "$UP"
-	mkdir -p ca
-	cat >ca/ext.cnf <<-'EOF'
-		[root]
-		basicConstraints = critical, CA:TRUE
-		keyUsage = critical, keyCertSign, cRLSign
-		subjectKeyIdentifier = hash
-		[inter]
-		basicConstraints = critical, CA:TRUE, pathlen:0
-		keyUsage = critical, keyCertSign, cRLSign
-		subjectKeyIdentifier = hash
-		authorityKeyIdentifier = keyid
-		[codesign]
-		basicConstraints = CA:FALSE
-		keyUsage = critical, digitalSignature
-		extendedKeyUsage = codeSigning
-		subjectKeyIdentifier = hash
-		authorityKeyIdentifier = keyid
-		[tls]
-		basicConstraints = CA:FALSE
-		keyUsage = critical, digitalSignature, keyEncipherment
-		extendedKeyUsage = serverAuth
-		authorityKeyIdentifier = keyid
-	EOF
-	ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout ca/root.key -subj "/O=hsmdesk e2e/CN=E2E Root" -days 3650 \
-	    -config ca/ext.cnf -extensions root -out ca/root.pem
+	test_ca ca "/O=hsmdesk e2e/CN=E2E Root" 3650
 	ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	    -keyout ca/inter.key -subj "/O=hsmdesk e2e/CN=E2E Intermediate" \
 	    -out ca/inter.csr
@@ -59,10 +34,6 @@ ready() {
 }
 
 # openssl for fixtures; aborts the test if it fails.
-ossl() {
-	timeout 60 openssl "$@" </dev/null >"$T_DIR/.ossl" 2>&1 ||
-	    t_abort "openssl $* failed: $(cat "$T_DIR/.ossl")"
-}
 
 # request LABEL PROFILE: a key pair on L and LABEL.csr, through hsmdesk.
 request() {

@@ -731,3 +731,43 @@ if [[ ! -x $HD_BIN ]]; then
 	_result not-ok "e2e: $HD_BIN not built (make BUILD=build-asan SAN=1 unit)"
 	exit 1
 fi
+
+# ossl ARGS...: openssl with no input, its output kept for the failure
+# message; a failure ends the test (t_abort).
+ossl() {
+	timeout 60 openssl "$@" </dev/null >"$T_DIR/.ossl" 2>&1 ||
+	    t_abort "openssl $* failed: $(cat "$T_DIR/.ossl")"
+}
+
+# test_ca DIR SUBJECT [DAYS]: a test CA made with openssl, EC P-256, no
+# CRL or AIA URLs: the extension sections certificates are issued with in
+# DIR/ext.cnf (root, inter, codesign, tls) and the root in DIR/root.key
+# and DIR/root.pem.
+test_ca() {
+	mkdir -p "$1"
+	cat >"$1/ext.cnf" <<-'EOF'
+		[root]
+		basicConstraints = critical, CA:TRUE
+		keyUsage = critical, keyCertSign, cRLSign
+		subjectKeyIdentifier = hash
+		[inter]
+		basicConstraints = critical, CA:TRUE, pathlen:0
+		keyUsage = critical, keyCertSign, cRLSign
+		subjectKeyIdentifier = hash
+		authorityKeyIdentifier = keyid
+		[codesign]
+		basicConstraints = CA:FALSE
+		keyUsage = critical, digitalSignature
+		extendedKeyUsage = codeSigning
+		subjectKeyIdentifier = hash
+		authorityKeyIdentifier = keyid
+		[tls]
+		basicConstraints = CA:FALSE
+		keyUsage = critical, digitalSignature, keyEncipherment
+		extendedKeyUsage = serverAuth
+		authorityKeyIdentifier = keyid
+	EOF
+	ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$1/root.key" -subj "$2" -days "${3:-3650}" \
+	    -config "$1/ext.cnf" -extensions root -out "$1/root.pem"
+}

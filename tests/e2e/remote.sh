@@ -19,10 +19,6 @@ SUBJ='CN=Contoso Release Signing,O=Contoso Ltd,L=Seattle,ST=Washington,C=US'
 P11KIT=$(command -v p11-kit || echo /usr/bin/p11-kit)
 CLIENT=/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so
 
-ossl() {
-	timeout 60 openssl "$@" </dev/null >"$T_DIR/.ossl" 2>&1 ||
-	    t_abort "openssl $* failed: $(cat "$T_DIR/.ossl")"
-}
 
 sha1_of() {
 	openssl x509 -in "$1" -noout -fingerprint -sha1 | cut -d= -f2 | tr -d :
@@ -49,21 +45,7 @@ t_remote_flow() {
 	local thumb
 	store_init_token L "$SO" "$UP"
 	server_start
-	mkdir -p ca
-	cat >ca/ext.cnf <<-'EOF'
-		[root]
-		basicConstraints = critical, CA:TRUE
-		keyUsage = critical, keyCertSign, cRLSign
-		subjectKeyIdentifier = hash
-		[codesign]
-		basicConstraints = CA:FALSE
-		keyUsage = critical, digitalSignature
-		extendedKeyUsage = codeSigning
-		authorityKeyIdentifier = keyid
-	EOF
-	ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout ca/root.key -subj "/CN=E2E Remote Root" -days 30 \
-	    -config ca/ext.cnf -extensions root -out ca/root.pem
+	test_ca ca "/CN=E2E Remote Root" 30
 	# the client side knows only the socket: no SoftHSM2 store of its own
 	unset SOFTHSM2_CONF
 	write_config "module: p11-kit-client

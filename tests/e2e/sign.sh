@@ -21,10 +21,6 @@ NONASCII='Grüße – 証明書.txt'
 
 # ---- fixtures -------------------------------------------------------------------
 
-ossl() {
-	timeout 60 openssl "$@" </dev/null >"$T_DIR/.ossl" 2>&1 ||
-	    t_abort "openssl $* failed: $(cat "$T_DIR/.ossl")"
-}
 
 sha1_of() {
 	openssl x509 -in "$1" -noout -fingerprint -sha1 | cut -d= -f2 | tr -d :
@@ -40,27 +36,7 @@ sha256_of() {
 # (PROFILE) accepted beside it, the root trusted.  Sets THUMB.
 ready() {	# ready PROFILE
 	store_init_token L "$SO" "$UP"
-	mkdir -p ca
-	cat >ca/ext.cnf <<-'EOF'
-		[root]
-		basicConstraints = critical, CA:TRUE
-		keyUsage = critical, keyCertSign, cRLSign
-		subjectKeyIdentifier = hash
-		[inter]
-		basicConstraints = critical, CA:TRUE, pathlen:0
-		keyUsage = critical, keyCertSign, cRLSign
-		subjectKeyIdentifier = hash
-		authorityKeyIdentifier = keyid
-		[codesign]
-		basicConstraints = CA:FALSE
-		keyUsage = critical, digitalSignature
-		extendedKeyUsage = codeSigning
-		subjectKeyIdentifier = hash
-		authorityKeyIdentifier = keyid
-	EOF
-	ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout ca/root.key -subj "/O=hsmdesk e2e/CN=E2E Root" -days 3650 \
-	    -config ca/ext.cnf -extensions root -out ca/root.pem
+	test_ca ca "/O=hsmdesk e2e/CN=E2E Root" 3650
 	ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	    -keyout ca/inter.key -subj "/O=hsmdesk e2e/CN=E2E Intermediate" \
 	    -out ca/inter.csr

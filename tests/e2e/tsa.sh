@@ -20,10 +20,6 @@ export SO=83927461 UP=57319284
 
 # ---- fixtures -------------------------------------------------------------------
 
-ossl() {
-	timeout 60 openssl "$@" </dev/null >"$T_DIR/.ossl" 2>&1 ||
-	    t_abort "openssl $* failed: $(cat "$T_DIR/.ossl")"
-}
 
 # The local TSA in tsa/; TSA_PID, and url MODE gives a behaviour's URL.
 tsa_start() {

@@ -682,42 +682,23 @@ t_wizard_cancel() {
 # ---- Sign files -------------------------------------------------------------------
 
 # openssl for fixtures; aborts the test if it fails.
-_ossl() {
-	timeout 60 openssl "$@" </dev/null >"$T_DIR/.ossl" 2>&1 ||
-	    t_abort "openssl $* failed: $(cat "$T_DIR/.ossl")"
-}
 
 # Token L with key "signer" (EC P-256, by `hsmdesk request`) and its
 # certificate from a test CA made here (ca/root.pem -> intermediate ->
 # leaf, no CRL or AIA URLs), accepted beside it with `hsmdesk accept`.
 _signer_ready() {
 	store_init_token L "$SO" "$UP"
-	mkdir -p ca
-	cat >ca/ext.cnf <<-'EOF'
-		[root]
-		basicConstraints = critical, CA:TRUE
-		keyUsage = critical, keyCertSign, cRLSign
-		[inter]
-		basicConstraints = critical, CA:TRUE, pathlen:0
-		keyUsage = critical, keyCertSign, cRLSign
-		[codesign]
-		basicConstraints = CA:FALSE
-		keyUsage = critical, digitalSignature
-		extendedKeyUsage = codeSigning
-	EOF
-	_ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout ca/root.key -subj "/CN=E2E Root" -days 3650 \
-	    -config ca/ext.cnf -extensions root -out ca/root.pem
-	_ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	test_ca ca "/CN=E2E Root" 3650
+	ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	    -keyout ca/inter.key -subj "/CN=E2E Intermediate" -out ca/inter.csr
-	_ossl x509 -req -in ca/inter.csr -CA ca/root.pem -CAkey ca/root.key \
+	ossl x509 -req -in ca/inter.csr -CA ca/root.pem -CAkey ca/root.key \
 	    -CAcreateserial -days 1825 -extfile ca/ext.cnf -extensions inter \
 	    -out ca/inter.pem
 	UP=$UP run_hsmdesk request --profile codesign-ecdsa-p256 \
 	    --subject "C=DE,ST=Berlin,L=Berlin,O=Contoso GmbH,CN=Contoso Release Signing" \
 	    --label signer --out signer.csr --pin env:UP
 	((HD_STATUS == 0)) || t_abort "hsmdesk request failed: $HD_ERR"
-	_ossl x509 -req -in signer.csr -CA ca/inter.pem -CAkey ca/inter.key \
+	ossl x509 -req -in signer.csr -CA ca/inter.pem -CAkey ca/inter.key \
 	    -CAcreateserial -days 365 -extfile ca/ext.cnf -extensions codesign \
 	    -out leaf.pem
 	cat leaf.pem ca/inter.pem ca/root.pem >bundle.pem
@@ -880,22 +861,7 @@ t_sign_cancel() {
 
 # A CA made here with openssl: a root that signs leaves directly.
 _make_root_ca() {
-	mkdir -p ca
-	cat >ca/ext.cnf <<-'EOF'
-		[root]
-		basicConstraints = critical, CA:TRUE
-		keyUsage = critical, keyCertSign, cRLSign
-		subjectKeyIdentifier = hash
-		[codesign]
-		basicConstraints = CA:FALSE
-		keyUsage = critical, digitalSignature
-		extendedKeyUsage = codeSigning
-		authorityKeyIdentifier = keyid
-	EOF
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout ca/root.key -subj "/O=hsmdesk e2e/CN=E2E Root" -days 3650 \
-	    -config ca/ext.cnf -extensions root -out ca/root.pem \
-	    </dev/null >/dev/null 2>&1
+	test_ca ca "/O=hsmdesk e2e/CN=E2E Root" 3650
 }
 
 # The SHA-1 row of the Find screen's details pane.

@@ -18,10 +18,6 @@
 export SO=83927461 UP=57319284 CUP="cu:57319284"
 SUBJ='CN=Contoso Release Signing,O=Contoso Ltd,L=Seattle,ST=Washington,C=US'
 
-ossl() {
-	timeout 60 openssl "$@" </dev/null >"$T_DIR/.ossl" 2>&1 ||
-	    t_abort "openssl $* failed: $(cat "$T_DIR/.ossl")"
-}
 
 sha1_of() {
 	openssl x509 -in "$1" -noout -fingerprint -sha1 | cut -d= -f2 | tr -d :
@@ -29,21 +25,7 @@ sha1_of() {
 
 # A one-level test CA in ca/ (EC P-256, no CRL or AIA URLs).
 make_ca() {
-	mkdir -p ca
-	cat >ca/ext.cnf <<-'EOF'
-		[root]
-		basicConstraints = critical, CA:TRUE
-		keyUsage = critical, keyCertSign, cRLSign
-		subjectKeyIdentifier = hash
-		[codesign]
-		basicConstraints = CA:FALSE
-		keyUsage = critical, digitalSignature
-		extendedKeyUsage = codeSigning
-		authorityKeyIdentifier = keyid
-	EOF
-	ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout ca/root.key -subj "/CN=E2E Vendor Root" -days 30 \
-	    -config ca/ext.cnf -extensions root -out ca/root.pem
+	test_ca ca "/CN=E2E Vendor Root" 30
 }
 
 issue() {	# issue CSR OUT

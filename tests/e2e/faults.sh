@@ -77,17 +77,17 @@ FAULT_TABLE=(
 	"slow-opensession=300|login accept|ok"
 	# timestamps (issue 10)
 	"tsa=down|$TS_STEPS|fail:${TSAFAIL}connection refused \\(3 attempts\\)"
-	"tsa=http500|tcms tbatch|fail:${TSAFAIL}HTTP status 500"
-	"tsa=garbage|tcms tpe|fail:${TSAFAIL}bad response"
-	"tsa=nonce|tpe|fail:${TSAFAIL}wrong nonce"
-	"tsa=noeku|tcms|fail:${TSAFAIL}.*not for timestamping"
-	"tsa=slow|tcms|fail:${TSAFAIL}no answer within 1 s \\(timeout\\)"
+	"tsa=http500|tbatch tpe|fail:${TSAFAIL}HTTP status 500 \\(3 attempts\\)"
+	"tsa=garbage|$TS_STEPS|fail:${TSAFAIL}bad response"
+	"tsa=nonce|$TS_STEPS|fail:${TSAFAIL}wrong nonce"
+	"tsa=noeku|$TS_STEPS|fail:${TSAFAIL}.*not for timestamping"
+	"tsa=slow|tcms|fail:${TSAFAIL}no answer within 1 s \\(timeout\\) \\(3 attempts\\)"
 	"tsa=good,sign-device-error|$TS_STEPS|fail:device reported an error|signing .* failed"
 	"tsa=http500,sign-device-error|tpe|fail:device reported an error|signing .* failed"
 	"tsa=good,session-invalid-after|tcms tpe|sweep:$LOST"
 	# the audit log (issue 11)
 	"log=ro|cms batch pe|refuse:audit log .*: cannot append to it: Read-only file system; signing refused"
-	"log=full|batch|fail:audit log .*: writing [0-9]+ bytes: File too large"
+	"log=full|cms batch|fail:audit log .*: writing [0-9]+ bytes: File too large"
 	"log=full|pe ps1|unrecorded:audit log .*: writing [0-9]+ bytes: File too large"
 	"sign-device-error-after=1|cms pe tcms tpe|nockpt:$NOCKPT"
 	"sign-device-error-after=3|batch|nockpt:$NOCKPT"
@@ -394,6 +394,7 @@ expect_recovery() {	# expect_recovery STEP
 	"step_$1"
 	expect_status 0
 	"ok_$1"
+	expect_file_no_pin "$UP" "$LOG"
 }
 
 # hsmdesk with the audit log's directory read-only: a read-only bind
@@ -453,6 +454,7 @@ run_cell() {	# run_cell STEP FAULT
 	fi
 	LOG_N0=$(log_lines)
 	TSA_N0=$(tsa_requests "$TSA_MODE")
+	echo "$1" >>"$E2E_ROOT/faulted"	# for the figures at the end
 	HSMDESK_FAKEP11_FAULT=$(IFS=,; echo "${p11[*]}")
 	export HSMDESK_FAKEP11_FAULT
 	HD_TIMEOUT=$secs HSMDESK_MODULE=$HD_FAKEP11 "step_$1"
@@ -480,6 +482,8 @@ cell_fail() {	# cell_fail STEP FAULT REGEX
 	expect_stdout_no_match '^OK '
 	if [[ $2 == *log=full* ]]; then
 		[[ $(log_lines) == "$LOG_N0" ]] || fail "the log changed"
+		[[ $1 == *cms || $1 == *batch ]] && expect_stdout_match \
+		    "^FAILED  cms +a.txt: signature removed .*a.txt.p7s: it could not be recorded in the audit log"
 		what=", nothing recorded"
 	elif [[ -n $(inputs_of "$1") ]]; then
 		expect_failed_records "$1" "$3"
@@ -556,10 +560,12 @@ sweep_points() {
 # a warning (status 0: the signatures stand, and are recorded).  When
 # the sample leaps over that window, N is bisected between the last
 # failure and the first clean run until it lands in it; in the window,
-# every N until a clean run, each warning saying the session went.
+# every third N (every N when FULL) until a clean run, each warning
+# saying the session went.
 cell_sweep() {	# cell_sweep STEP FAULT REGEX
 	local step=$1 fault=$2 re=$3 n tried=() bad=() through=0 pts i=0
-	local last=-1 hi=0 win=0 extra=0 signs
+	local last=-1 hi=0 win=0 extra=0 signs stride=3
+	[[ -n ${HSMDESK_FAULTS_FULL:-} ]] && stride=1
 	signs=$(inputs_of "$step")
 	read -ra pts <<<"$(sweep_points | tr '\n' ' ')"
 	while ((i < ${#pts[@]})); do
@@ -586,7 +592,7 @@ cell_sweep() {	# cell_sweep STEP FAULT REGEX
 				grep -Fq "token 'L'" <<<"$HD_ERR" ||
 				    bad+=("N=$n: status 0, stderr does not name token 'L'")
 				[[ ${pts[i]:-} != $((n + 1)) ]] && ((extra++ < 60)) &&
-				    pts=("${pts[@]:0:i}" $((n + 1)) "${pts[@]:i}")
+				    pts=("${pts[@]:0:i}" $((n + stride)) "${pts[@]:i}")
 				continue
 			fi
 			if [[ -n $signs ]] && ((!win && last + 1 < n &&
@@ -679,6 +685,7 @@ wait_marked() {
 	! grep -Eq 'Sanitizer|runtime error:' <<<"$HD_ERR" ||
 	    fail "sanitizer report on stderr"
 	expect_no_pin "$UP"
+	expect_file_no_pin "$UP" "$LOG"
 }
 
 t_files() {
@@ -931,5 +938,10 @@ f_run "signals (CLI)" t_signals_cli
 if [[ -z ${HSMDESK_FAULTS_ONLY:-} || "signals (TUI)" =~ $HSMDESK_FAULTS_ONLY ]]; then
 	tui_server_start
 	t_run "signals (TUI)" t_signals_tui
+fi
+# the figures docs/SECURITY.md quotes: faulted runs in all, and per step
+if [[ -s $E2E_ROOT/faulted ]]; then
+	echo "# faulted runs: $(wc -l <"$E2E_ROOT/faulted"); per step:" \
+	    "$(sort "$E2E_ROOT/faulted" | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }')"
 fi
 e2e_finish

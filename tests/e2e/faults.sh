@@ -77,7 +77,7 @@ FAULT_TABLE=(
 	"slow-opensession=300|login accept|ok"
 	# timestamps (issue 10)
 	"tsa=down|$TS_STEPS|fail:${TSAFAIL}connection refused \\(3 attempts\\)"
-	"tsa=http500|tbatch tpe|fail:${TSAFAIL}HTTP status 500 \\(3 attempts\\)"
+	"tsa=http500|tbatch|fail:${TSAFAIL}HTTP status 500 \\(3 attempts\\)"
 	"tsa=garbage|$TS_STEPS|fail:${TSAFAIL}bad response"
 	"tsa=nonce|$TS_STEPS|fail:${TSAFAIL}wrong nonce"
 	"tsa=noeku|$TS_STEPS|fail:${TSAFAIL}.*not for timestamping"
@@ -439,7 +439,7 @@ run_cell() {	# run_cell STEP FAULT
 		tsa=good)	;;
 		tsa=*)		TSA_MODE=${item#tsa=}; secs=20 ;;
 		log=ro)		ro_log ;;
-		log=full)	full=1; p11+=(slow-sign=600) ;;
+		log=full)	full=1; p11+=(slow-sign=400) ;;
 		*)		p11+=("$item") ;;
 		esac
 	done

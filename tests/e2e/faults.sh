@@ -51,8 +51,9 @@ SUBJ='C=US,ST=Washington,L=Seattle,O=Contoso Ltd'
 #                         them (audit verify: intact)
 #   Every signing step's failure (fail:) also leaves a record per file
 #   saying "failed: ..." (naming the TSA for a TSA fault; the TSA not
-#   asked when the token failed first), and no run puts the PIN in the
-#   audit log.  At the end of each row the whole log verifies.
+#   asked when the token failed first) -- with log=full, no record and
+#   the .p7s removed -- and no run puts the PIN in the audit log.  At the
+#   end of each row the whole log verifies.
 #   FAULT is a fakep11 fault list; these items are not fakep11's:
 #           tsa=MODE      the timestamped steps (tcms tbatch tpe) ask the
 #                         local TSA's MODE (tests/tsa/tsa_server.c; slow
@@ -86,7 +87,7 @@ FAULT_TABLE=(
 	"tsa=http500,sign-device-error|tpe|fail:device reported an error|signing .* failed"
 	"tsa=good,session-invalid-after|tcms tpe|sweep:$LOST"
 	# the audit log (issue 11)
-	"log=ro|cms batch pe|refuse:audit log .*: cannot append to it: Read-only file system; signing refused"
+	"log=ro|cms batch pe|refuse:audit log .*: cannot append to it: (Read-only file system|Permission denied); signing refused"
 	"log=full|cms batch|fail:audit log .*: writing [0-9]+ bytes: File too large"
 	"log=full|pe ps1|unrecorded:audit log .*: writing [0-9]+ bytes: File too large"
 	"sign-device-error-after=1|cms pe tcms tpe|nockpt:$NOCKPT"

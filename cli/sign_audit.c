@@ -102,8 +102,17 @@ sign_audit_flush(struct hd_audit *a, int checkpoint, struct hd_err *err)
 			*err = e;
 			return -1;
 		}
+		/* the signatures stand and are recorded; any later signing
+		 * into this log checkpoints them */
 		fprintf(stderr, "hsmdesk: audit log %s: records written, but "
-		    "no checkpoint: %s\n", hd_audit_path(a), e.msg);
+		    "no checkpoint: %s", hd_audit_path(a), e.msg);
+		if (e.ckr != 0)
+			fprintf(stderr, " (%s)", hd_ckr_name(e.ckr));
+		if (e.ossl[0] != '\0')
+			fprintf(stderr, " [%s]", e.ossl);
+		fprintf(stderr, "; the next signing into this log adds a "
+		    "checkpoint that covers them ('audit verify' calls them "
+		    "unproven until then)\n");
 		return 0;
 	}
 	if (checkpoint && !res.witness)

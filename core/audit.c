@@ -547,8 +547,12 @@ hd_audit_flush(struct hd_audit *a, int checkpoint,
 		ck_start = buf.len;
 		ck = hd_audit_ckpt_line(&a->ctx, seq + 1, prev, &buf,
 		    &ck_err) == 0;
-		if (!ck)
+		if (!ck) {
 			buf.len = ck_start;
+			/* the token's own reason when it dropped the session,
+			 * not libp11's guess about the key */
+			hd_session_explain(a->ctx.s, &ck_err);
+		}
 	}
 	if (buf.oom) {
 		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");

@@ -36,6 +36,9 @@ find_witness(struct hd_session *s, const char *logid, CK_OBJECT_HANDLE *h,
 static int
 refused(struct hd_session *s, CK_RV rv, struct hd_err *err)
 {
+	/* a token that dropped the session refused nothing: say that */
+	if (hd_session_gone(s, err))
+		return -1;
 	return hd_err_set(err, HD_E_TOKEN, rv, "token '%s' cannot hold the "
 	    "audit witness (a private data object): %s", hd_token_name(s),
 	    hd_ckr_name(rv));

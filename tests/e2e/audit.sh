@@ -5,8 +5,9 @@
 # (an edited line, a deleted one, two swapped, a cut tail through the
 # token's witness, a whole log rewritten with a fresh chain), that two
 # processes signing at once keep one chain, that signing refuses to go on
-# without its record, and that the PIN never reaches the log.  Checkpoint
-# signatures are also checked with `openssl dgst -verify`.
+# without its record, and that the PIN never reaches the log (checked
+# after every run: run_hsmdesk below).  Checkpoint signatures are also
+# checked with `openssl dgst -verify`.
 #
 #   make BUILD=build-asan SAN=1 unit
 #   HSMDESK_BUILD=$PWD/build-asan HSMDESK_TOP=$PWD bash tests/e2e/audit.sh
@@ -52,6 +53,13 @@ files() {	# files PREFIX N: N small files PREFIX1.txt ...
 	done
 }
 
+# Every run: the PIN on no output and in no log this test has written.
+run_hsmdesk() {
+	_hd_exec "$HD_TIMEOUT" /dev/null "$@"
+	expect_no_pin "$UP"
+	expect_file_no_pin "$UP" "$LOG" ./*.log
+}
+
 verify_log() {	# verify_log FILE
 	run_hsmdesk audit verify --CAfile ca.pem --log "$1" --pin env:UP
 }
@@ -88,7 +96,7 @@ t_record() {
 	# the chain: line 2's prev is the SHA-256 of line 1 and its newline
 	[[ $(field "$line" prev) == "$(sed -n 1p "$LOG" | sha256sum |
 	    cut -c1-64)" ]] || fail "line 2's prev is not line 1's SHA-256"
-	grep -Fq "$UP" "$LOG" && fail "the PIN is in the audit log"
+	expect_file_no_pin "$UP" "$LOG"
 	check "a batch gives one record per file and a checkpoint"
 
 	# the checkpoint verifies with openssl alone
@@ -217,6 +225,7 @@ t_concurrent() {
 	wait $p1; s1=$?
 	wait $p2; s2=$?
 	((s1 == 0 && s2 == 0)) || fail "sign failed: $(cat a.out b.out)"
+	expect_file_no_pin "$UP" a.out b.out "$LOG"
 	[[ $(wc -l <"$LOG") -eq $((2 * n + 2)) ]] ||
 	    fail "expected $((2 * n + 2)) lines, got $(wc -l <"$LOG")"
 	[[ $(grep -c '"kind":"checkpoint"' "$LOG") -eq 2 ]] ||

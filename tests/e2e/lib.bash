@@ -256,6 +256,17 @@ expect_no_pin() {
 	return 0
 }
 
+# The PIN appears in none of the FILEs (that exist): the audit log, ...
+expect_file_no_pin() {	# expect_file_no_pin PIN FILE...
+	local pin=$1 f
+	shift
+	for f in "$@"; do
+		[[ -e $f ]] || continue
+		! grep -Fq -- "$pin" "$f" || fail "the PIN '$pin' appears in $f"
+	done
+	return 0
+}
+
 # Number of lines on stdout that match REGEX.
 expect_stdout_count() {	# expect_stdout_count N REGEX
 	local n
@@ -380,6 +391,61 @@ p11tool() {
 need_fakep11() {
 	[[ -f $HD_FAKEP11 ]] || t_abort "$HD_FAKEP11 not built (make" \
 	    "BUILD=build-asan SAN=1 unit); fault test not run"
+}
+
+# ---- the local test TSA (tests/tsa/tsa_server.c) ------------------------------
+
+# Start it in $T_DIR/tsa (ca.pem there is the TSA's CA); TSA_PID.  It
+# ends with the test (and on its own after 300 s).  HD_TSA_SLOW sets the
+# slow behaviour's delay in seconds (default 3).
+tsa_start() {
+	mkdir -p "$T_DIR/tsa"
+	"$HSMDESK_BUILD/tests/tsa_server" "$T_DIR/tsa" 300 </dev/null \
+	    >"$T_DIR/tsa/out" 2>&1 &
+	TSA_PID=$!
+	trap 'kill "$TSA_PID" 2>/dev/null; rm -rf "$T_DIR"' EXIT
+	for _ in $(seq 100); do
+		[[ -s $T_DIR/tsa/ports ]] && return 0
+		sleep 0.05
+	done
+	t_abort "the test TSA did not start: $(cat "$T_DIR/tsa/out")"
+}
+
+tsa_url() {		# tsa_url MODE: that behaviour's URL
+	echo "http://127.0.0.1:$(awk -v m="$1" '$1 == m { print $2 }' \
+	    "$T_DIR/tsa/ports")/tsa"
+}
+
+tsa_requests() {	# tsa_requests MODE: how many requests it served
+	grep -c "^$1 " "$T_DIR/tsa/log" 2>/dev/null || true
+}
+
+# From a DER CMS signature SIG: its one signer's signature value
+# (sig.bin) and its RFC 3161 token (token.der), both by openssl asn1parse.
+cms_token() {	# cms_token SIG
+	local lines off hl l
+	openssl asn1parse -inform DER -in "$1" >"$T_DIR/.asn1" 2>&1 ||
+	    { fail "$1: openssl asn1parse failed"; return 1; }
+	lines=$(grep -n 'id-smime-aa-timeStampToken' "$T_DIR/.asn1" |
+	    cut -d: -f1)
+	[[ -n $lines ]] || { fail "$1: no id-smime-aa-timeStampToken"; return 1; }
+	# the attribute's SET, then the token's SEQUENCE
+	read -r off hl l < <(sed -n "$((lines + 2))p" "$T_DIR/.asn1" |
+	    sed -E 's/^ *([0-9]+):d=[0-9]+ +hl=([0-9]+) +l= *([0-9]+).*/\1 \2 \3/')
+	dd if="$1" of=token.der bs=1 skip="$off" count=$((hl + l)) \
+	    status=none
+	# the signature value: the last OCTET STRING before the unsigned
+	# attributes [1]
+	sed -n "1,${lines}p" "$T_DIR/.asn1" | grep 'OCTET STRING' | tail -1 |
+	    sed 's/.*\[HEX DUMP\]://' | xxd -r -p >sig.bin
+	[[ -s sig.bin ]] || { fail "$1: no signature value found"; return 1; }
+}
+
+ts_ok() {	# ts_ok SIG: openssl ts -verify on its token
+	cms_token "$1" || return
+	timeout 60 openssl ts -verify -token_in -in token.der -data sig.bin \
+	    -CAfile "$T_DIR/tsa/ca.pem" </dev/null >"$T_DIR/.ts" 2>&1 ||
+	    fail "openssl ts -verify rejects the token in $1: $(cat "$T_DIR/.ts")"
 }
 
 # ---- the terminal UI under tmux ---------------------------------------------------

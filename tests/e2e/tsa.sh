@@ -21,28 +21,9 @@ export SO=83927461 UP=57319284
 # ---- fixtures -------------------------------------------------------------------
 
 
-# The local TSA in tsa/; TSA_PID, and url MODE gives a behaviour's URL.
-tsa_start() {
-	mkdir -p tsa
-	"$HSMDESK_BUILD/tests/tsa_server" "$T_DIR/tsa" 300 </dev/null \
-	    >tsa/out 2>&1 &
-	TSA_PID=$!
-	trap 'kill "$TSA_PID" 2>/dev/null; rm -rf "$T_DIR"' EXIT
-	for _ in $(seq 100); do
-		[[ -s tsa/ports ]] && return 0
-		sleep 0.05
-	done
-	t_abort "the test TSA did not start: $(cat tsa/out)"
-}
-
-url() {		# url MODE
-	echo "http://127.0.0.1:$(awk -v m="$1" '$1 == m { print $2 }' \
-	    "$T_DIR/tsa/ports")/tsa"
-}
-
-requests() {	# requests MODE: how many requests that behaviour served
-	grep -c "^$1 " "$T_DIR/tsa/log" 2>/dev/null || true
-}
+# The local TSA (lib.bash's tsa_start); url MODE gives a behaviour's URL.
+url() { tsa_url "$1"; }
+requests() { tsa_requests "$1"; }
 
 # Token "L" with a code-signing certificate from a test CA (ca/root.pem,
 # trusted); THUMB.  The TSA started.
@@ -98,27 +79,6 @@ build_pe() {
 	    </dev/null >/dev/null 2>&1 || t_abort "MinGW build failed"
 }
 
-# From a DER CMS signature SIG: its one signer's signature value
-# (sig.bin) and its RFC 3161 token (token.der), both by openssl asn1parse.
-cms_token() {	# cms_token SIG
-	local lines off hl l
-	openssl asn1parse -inform DER -in "$1" >"$T_DIR/.asn1" 2>&1 ||
-	    { fail "$1: openssl asn1parse failed"; return 1; }
-	lines=$(grep -n 'id-smime-aa-timeStampToken' "$T_DIR/.asn1" |
-	    cut -d: -f1)
-	[[ -n $lines ]] || { fail "$1: no id-smime-aa-timeStampToken"; return 1; }
-	# the attribute's SET, then the token's SEQUENCE
-	read -r off hl l < <(sed -n "$((lines + 2))p" "$T_DIR/.asn1" |
-	    sed -E 's/^ *([0-9]+):d=[0-9]+ +hl=([0-9]+) +l= *([0-9]+).*/\1 \2 \3/')
-	dd if="$1" of=token.der bs=1 skip="$off" count=$((hl + l)) \
-	    status=none
-	# the signature value: the last OCTET STRING before the unsigned
-	# attributes [1]
-	sed -n "1,${lines}p" "$T_DIR/.asn1" | grep 'OCTET STRING' | tail -1 |
-	    sed 's/.*\[HEX DUMP\]://' | xxd -r -p >sig.bin
-	[[ -s sig.bin ]] || { fail "$1: no signature value found"; return 1; }
-}
-
 # The genTime of token.der (cms_token), by openssl ts, as the audit log
 # writes times: 2026-01-31T12:00:00Z.
 gen_time() {
@@ -147,13 +107,6 @@ rec_ts() {	# rec_ts FILE THUMB URL WANT
 	got=$(rec "$1" "$2" ts_time)
 	[[ $got == "$4" ]] ||
 	    fail "$1 by ${2:0:8}: the audit record's ts_time is '$got', not the token's $4"
-}
-
-ts_ok() {	# ts_ok SIG: openssl ts -verify on its token
-	cms_token "$1" || return
-	timeout 60 openssl ts -verify -token_in -in token.der -data sig.bin \
-	    -CAfile tsa/ca.pem </dev/null >"$T_DIR/.ts" 2>&1 ||
-	    fail "openssl ts -verify rejects the token in $1: $(cat "$T_DIR/.ts")"
 }
 
 cms_ok() {	# cms_ok FILE

@@ -43,7 +43,7 @@ enum fault {
     KEYGEN_TEMPLATE_INCONSISTENT, KEYGEN_ATTRIBUTE_INVALID, KEYGEN_HALF,
     KEY_EXTRACTABLE, SETATTR_UNSUPPORTED, EC_POINT_RAW, SIGN_DEVICE_ERROR,
     CERT_REFUSED, SLOW_KEYGEN, NO_RSA_PSS, NO_RAW_RSA, DATA_REFUSED,
-    SESSION_INVALID_AFTER, MECH_LIST_EMPTY,
+    SESSION_INVALID_AFTER, MECH_LIST_EMPTY, SIGN_DEVICE_ERROR_AFTER,
     CLOUDHSM, ATTESTATION, LOGIN_CKR,   /* vendor modes: vendor.c */
     N_FAULTS
 };
@@ -75,6 +75,7 @@ static const struct {
     [LOGIN_CKR]            = { "login-ckr", 1 },
     [SESSION_INVALID_AFTER] = { "session-invalid-after", 1 },
     [MECH_LIST_EMPTY]      = { "mech-list-empty", 0 },
+    [SIGN_DEVICE_ERROR_AFTER] = { "sign-device-error-after", 1 },
 };
 
 #define MAX_FUNCS 72                 /* >= the 68 PKCS#11 v2.40 functions */
@@ -96,6 +97,7 @@ static struct {
     struct config cfg;
     unsigned long calls;             /* counted calls since C_Initialize */
     unsigned long gcalls;            /* the same, for session-invalid-after */
+    unsigned long signs;             /* for sign-device-error-after */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int on(enum fault f)
@@ -343,6 +345,7 @@ static CK_RV fk_Initialize(CK_VOID_PTR init_args)
         st.cfg = cfg;
         __atomic_store_n(&st.calls, 0, __ATOMIC_SEQ_CST);
         __atomic_store_n(&st.gcalls, 0, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&st.signs, 0, __ATOMIC_SEQ_CST);
         __atomic_store_n(&st.initialized, 1, __ATOMIC_SEQ_CST);
     }
     pthread_mutex_unlock(&st.lock);
@@ -779,6 +782,23 @@ static CK_RV sign_and_discard(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG le
     return rv == CKR_OK ? CKR_DEVICE_ERROR : rv;
 }
 
+/* sign-device-error, or sign-device-error-after=N: the first N calls with
+ * an output buffer (N signatures) go through, every later call fails as
+ * sign-device-error does -- a token that fails at the last signature of a
+ * run, e.g. the audit checkpoint after the files' signatures. */
+static int sign_fails(CK_BYTE_PTR sig)
+{
+    if (on(SIGN_DEVICE_ERROR))
+        return 1;
+    if (!on(SIGN_DEVICE_ERROR_AFTER))
+        return 0;
+    if (sig == NULL)
+        return __atomic_load_n(&st.signs, __ATOMIC_SEQ_CST) >=
+               st.cfg.arg[SIGN_DEVICE_ERROR_AFTER];
+    return __atomic_fetch_add(&st.signs, 1, __ATOMIC_SEQ_CST) >=
+           st.cfg.arg[SIGN_DEVICE_ERROR_AFTER];
+}
+
 static CK_RV fk_Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len,
                      CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
 {
@@ -788,7 +808,7 @@ static CK_RV fk_Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len,
         return rv;
     if (gone)
         return CKR_DEVICE_REMOVED;
-    if (on(SIGN_DEVICE_ERROR))
+    if (sign_fails(sig))
         return sign_and_discard(s, data, len, 0);
     return st.real.C_Sign(s, data, len, sig, sig_len);
 }
@@ -801,7 +821,7 @@ static CK_RV fk_SignFinal(CK_SESSION_HANDLE s, CK_BYTE_PTR sig, CK_ULONG_PTR sig
         return rv;
     if (gone)
         return CKR_DEVICE_REMOVED;
-    if (on(SIGN_DEVICE_ERROR))
+    if (sign_fails(sig))
         return sign_and_discard(s, NULL, 0, 1);
     return st.real.C_SignFinal(s, sig, sig_len);
 }

@@ -806,6 +806,49 @@ static void test_sign_device_error(void)
     stop();
 }
 
+/* sign-device-error-after=2: two signatures (length queries not counted),
+ * then every C_Sign fails, its length query too; C_Initialize re-arms it. */
+static void test_sign_device_error_after(void)
+{
+    CK_MECHANISM ecdsa = { CKM_ECDSA, NULL, 0 };
+    CK_BYTE data[32] = { 4, 5, 6 }, sig[256];
+    CK_ULONG n;
+    CK_OBJECT_HANDLE priv;
+    CK_SESSION_HANDLE s;
+    const char *w[] = { "first", "second" };
+
+    check_rv(start("sign-device-error-after=2"), CKR_OK, "sign-device-error-after=2");
+    s = user_session("sign-device-error-after");
+    priv = find_key(s, ID256, CKO_PRIVATE_KEY);
+    for (int i = 0; i < 2; i++) {
+        char what[96];
+        snprintf(what, sizeof what, "sign-device-error-after=2: %s signature", w[i]);
+        check_rv(f->C_SignInit(s, &ecdsa, priv), CKR_OK, what);
+        check_rv(f->C_Sign(s, data, sizeof data, NULL, &n), CKR_OK, what);
+        n = sizeof sig;
+        check_rv(f->C_Sign(s, data, sizeof data, sig, &n), CKR_OK, what);
+    }
+    check_rv(f->C_SignInit(s, &ecdsa, priv), CKR_OK, "sign-device-error-after=2: C_SignInit");
+    check_rv(f->C_Sign(s, data, sizeof data, NULL, &n), CKR_DEVICE_ERROR,
+             "sign-device-error-after=2: third length query");
+    check_rv(f->C_SignInit(s, &ecdsa, priv), CKR_OK,
+             "sign-device-error-after=2: the failed operation ended");
+    n = sizeof sig;
+    check_rv(f->C_Sign(s, data, sizeof data, sig, &n), CKR_DEVICE_ERROR,
+             "sign-device-error-after=2: third signature");
+    end_session(s);
+    stop();
+    check_rv(start("sign-device-error-after=0"), CKR_OK, "sign-device-error-after=0");
+    s = user_session("sign-device-error-after=0");
+    priv = find_key(s, ID256, CKO_PRIVATE_KEY);
+    check_rv(f->C_SignInit(s, &ecdsa, priv), CKR_OK, "sign-device-error-after=0: C_SignInit");
+    n = sizeof sig;
+    check_rv(f->C_Sign(s, data, sizeof data, sig, &n), CKR_DEVICE_ERROR,
+             "sign-device-error-after=0: the first signature fails");
+    end_session(s);
+    stop();
+}
+
 static int mech_listed(CK_MECHANISM_TYPE m)
 {
     CK_MECHANISM_TYPE l[512];
@@ -1036,6 +1079,7 @@ static void test_object_faults(void)
     test_setattr_unsupported();
     test_ec_point_raw();
     test_sign_device_error();
+    test_sign_device_error_after();
     test_cert_refused();
     test_data_refused();
     test_mech_faults();

@@ -253,20 +253,29 @@ sign_pe(struct cli *c, struct signing *g, struct job *j, struct hd_err *err)
 	    .url = c->url, .append = c->append, .out = c->out, .replace = 1,
 	    .progress = progress_cb, .tsa = g->tsa };
 	struct hd_sign_pe_result res;
+	struct hd_audit_hash *h = NULL;
+	struct hd_err herr;
 	struct progress p;
 	int rc;
 
 	if (c->pss)
 		return hd_err_set(err, HD_E_USAGE, 0, "%s: --pss is for CMS; "
 		    "Authenticode signatures use RSA PKCS#1 v1.5", j->in);
+	/* the record's SHA-256 of the original, hashed while it is signed
+	 * (audit_hash.c) */
 	if (sign_audit_start(g->audit, &j->ae, j->type == JOB_PS1 ?
-	    "authenticode-ps1" : "authenticode-pe", j->in, 1, err) == -1)
+	    "authenticode-ps1" : "authenticode-pe", j->in, 0, err) == -1 ||
+	    (g->audit != NULL && hd_audit_hash_begin(&j->ae, &h, err) == -1))
 		return -1;
 	progress_start(&p, c, j->in);
 	o.arg = &p;
 	rc = (j->type == JOB_PS1 ? hd_sign_ps1 : hd_sign_pe)(c->s, &g->key,
 	    &cert, g->chain, g->nchain, j->in, &o, &res, err);
 	progress_end(&p);
+	hd_err_clear(&herr);
+	if (hd_audit_hash_end(h, &herr) == -1 && rc == 0)
+		fprintf(stderr, "hsmdesk: %s: its audit record has no SHA-256: "
+		    "%s\n", j->in, herr.msg);
 	if (rc != 0)
 		return rc;
 	if (g->audit != NULL) {

@@ -340,49 +340,6 @@ hd_audit_entry_init(struct hd_audit_entry *e, const char *type,
 	abs_path(file, e->file, sizeof(e->file));
 }
 
-/* The file's SHA-256 and size, as it is now (before it is signed). */
-int
-hd_audit_hash_file(struct hd_audit_entry *e, struct hd_err *err)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char *buf = malloc(HD_STREAM_CHUNK), out[32];
-	ssize_t n;
-	int fd = -1, rc = -1;
-
-	e->size = 0;
-	if (md == NULL || buf == NULL) {
-		hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
-		goto out;
-	}
-	if ((fd = open(e->file, O_RDONLY | O_CLOEXEC)) == -1) {
-		hd_err_set(err, HD_E_INPUT, 0, "%s: %s", e->file,
-		    strerror(errno));
-		goto out;
-	}
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while ((n = read(fd, buf, HD_STREAM_CHUNK)) > 0 ||
-	    (n == -1 && errno == EINTR)) {
-		if (n == -1)
-			continue;
-		EVP_DigestUpdate(md, buf, (size_t)n);
-		e->size += (uint64_t)n;
-	}
-	if (n == -1) {
-		hd_err_set(err, HD_E_IO, 0, "%s: reading: %s", e->file,
-		    strerror(errno));
-		goto out;
-	}
-	EVP_DigestFinal_ex(md, out, NULL);
-	lower_hex(out, sizeof(out), e->sha256, sizeof(e->sha256));
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	EVP_MD_CTX_free(md);
-	return rc;
-}
-
 /* One record, kept until hd_audit_flush. */
 int
 hd_audit_add(struct hd_audit *a, const struct hd_audit_entry *e,

@@ -833,6 +833,11 @@ int hd_audit_signer(struct hd_audit *a, struct hd_session *s,
 void hd_audit_entry_init(struct hd_audit_entry *e, const char *type,
     const char *file);
 int hd_audit_hash_file(struct hd_audit_entry *e, struct hd_err *err);
+/* The same on a thread while the file is signed (audit_hash.c). */
+struct hd_audit_hash;
+int hd_audit_hash_begin(struct hd_audit_entry *e, struct hd_audit_hash **h,
+    struct hd_err *err);
+int hd_audit_hash_end(struct hd_audit_hash *h, struct hd_err *err);
 int hd_audit_add(struct hd_audit *a, const struct hd_audit_entry *e,
     struct hd_err *err);
 size_t hd_audit_pending(const struct hd_audit *a);

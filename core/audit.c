@@ -42,12 +42,6 @@ struct hd_audit {
 /* The log's hashes are lower-case hex, as sha256sum prints them (and
  * hd_hex writes them); thumbprints upper-case, as PowerShell does. */
 static void
-lower_hex(const unsigned char *md, size_t n, char *out, size_t len)
-{
-	hd_hex(md, n, out, len);
-}
-
-static void
 upper(char *s)
 {
 	for (; *s != '\0'; s++)
@@ -75,7 +69,7 @@ hd_sha256_hex(const void *data, size_t len, char out[65])
 	unsigned char md[32];
 
 	EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
-	lower_hex(md, sizeof(md), out, 65);
+	hd_hex(md, sizeof(md), out, 65);
 }
 
 void

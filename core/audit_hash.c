@@ -32,11 +32,9 @@ struct hd_audit_hash {
 static int
 hash_fd(struct hd_audit_entry *e, int fd, struct hd_err *err)
 {
-	static const char hex[] = "0123456789abcdef";
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char *buf = malloc(HD_STREAM_CHUNK), out[32];
 	ssize_t n;
-	size_t i;
 	int rc = -1;
 
 	e->size = 0;
@@ -58,11 +56,7 @@ hash_fd(struct hd_audit_entry *e, int fd, struct hd_err *err)
 		goto out;
 	}
 	EVP_DigestFinal_ex(md, out, NULL);
-	for (i = 0; i < sizeof(out); i++) {
-		e->sha256[2 * i] = hex[out[i] >> 4];
-		e->sha256[2 * i + 1] = hex[out[i] & 15];
-	}
-	e->sha256[64] = '\0';
+	hd_hex(out, sizeof(out), e->sha256, sizeof(e->sha256));
 	rc = 0;
 out:
 	free(buf);

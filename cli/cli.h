@@ -128,6 +128,7 @@ void cli_catch_signals(int on);
 void progress_start(struct progress *p, const struct cli *c,
     const char *name);
 int progress_cb(void *arg, uint64_t done, uint64_t total);
+int progress_files_cb(void *arg, uint64_t done, uint64_t total);
 void progress_end(struct progress *p);
 
 /* json.c */
@@ -166,6 +167,12 @@ int sign_audit_start(struct hd_audit *a, struct hd_audit_entry *e,
 void sign_audit_md(struct hd_audit_entry *e, const char *md);
 void sign_audit_result(struct hd_audit_entry *e, const char *why);
 int sign_audit_flush(struct hd_audit *a, int checkpoint, struct hd_err *err);
+/* sign_key.c: the signer's certificate, key and chain (sign, sign_dual) */
+int sign_key_find(struct hd_session *s, const char *sha1, struct hd_cert *cert,
+    struct hd_key *key, struct hd_der **chain, size_t *nchain,
+    struct hd_err *err);
+int sign_chain_cat(const struct hd_der *chain, size_t n, unsigned char **buf,
+    size_t *len, struct hd_err *err);
 /* cmd_migrate.c, sign_dual.c */
 int cmd_migrate(struct cli *c);
 /* migrate's options and a second --sha1/--pin only where they belong;

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -149,21 +148,8 @@ classify(const struct cli *c, struct job *j)
 static int
 find_signer(struct cli *c, struct signing *g, struct hd_err *err)
 {
-	char id[129];
-
-	if (hd_cert_find(c->s, c->sha1, &g->cert, err) == -1)
-		return -1;
-	if (g->cert.has_key != HD_YES || g->cert.id_len == 0) {
-		hd_err_set(err, HD_E_INPUT, 0, "certificate %s (%s): its "
-		    "private key is not on token '%s'", g->cert.sha1,
-		    g->cert.subject, hd_token_label(c->s));
-		hd_err_hint(err, "'hsmdesk certs' shows which certificates "
-		    "have a key; sign with one of those");
-		return -1;
-	}
-	hd_hex(g->cert.id, g->cert.id_len, id, sizeof(id));
-	if (hd_key_find(c->s, NULL, id, &g->key, err) == -1 ||
-	    hd_cert_chain(&g->cert, &g->chain, &g->nchain, err) == -1)
+	if (sign_key_find(c->s, c->sha1, &g->cert, &g->key, &g->chain,
+	    &g->nchain, err) == -1)
 		return -1;
 	if (c->pss && strcmp(g->key.type, "RSA") != 0) {
 		hd_err_set(err, HD_E_USAGE, 0, "--pss: key '%s' is %s; RSA-PSS "
@@ -178,20 +164,10 @@ find_signer(struct cli *c, struct signing *g, struct hd_err *err)
 static int
 chain_buffer(const struct cli *c, struct signing *g, struct hd_err *err)
 {
-	size_t i, n = 0;
-
-	if (!c->chain || g->nchain == 0 || g->chain_buf != NULL)
+	if (!c->chain || g->chain_buf != NULL)
 		return 0;
-	for (i = 0; i < g->nchain; i++)
-		n += g->chain[i].len;
-	if ((g->chain_buf = malloc(n)) == NULL)
-		return hd_err_set(err, HD_E_NOMEM, 0, "out of memory");
-	for (i = 0; i < g->nchain; i++) {
-		memcpy(g->chain_buf + g->chain_len, g->chain[i].der,
-		    g->chain[i].len);
-		g->chain_len += g->chain[i].len;
-	}
-	return 0;
+	return sign_chain_cat(g->chain, g->nchain, &g->chain_buf,
+	    &g->chain_len, err);
 }
 
 /* What the audit record of a signed CMS file takes from its result. */
@@ -331,29 +307,6 @@ audit_now(struct signing *g, struct job *j)
 
 #define BATCH_SLICE 128		/* items in memory at a time */
 
-/* The batch's bar counts files; any call may stop it at a signal. */
-static int
-files_cb(void *arg, uint64_t done, uint64_t total)
-{
-	struct progress *p = arg;
-	struct timespec ts;
-	uint64_t t;
-
-	if (cli_interrupted)
-		return 1;
-	if (!p->show)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	if (t - p->start >= 200000000u && t - p->last >= 200000000u) {
-		p->last = t;
-		p->drawn = 1;
-		fprintf(stderr, "\r\033[Ksigning  %llu of %llu files",
-		    (unsigned long long)done, (unsigned long long)total);
-	}
-	return 0;
-}
-
 /* Back from the core, each result goes to its job, in input order. */
 static void
 batch_results(const struct cli *c, const struct signing *g,
@@ -423,7 +376,7 @@ sign_cms_batch(struct cli *c, struct signing *g, struct job *jobs)
 		}
 		if (n > 0)
 			hd_sign_files(g->cms, items, (size_t)n, workers,
-			    files_cb, &p);
+			    progress_files_cb, &p);
 		batch_results(c, g, jobs, idx, items, n);
 	}
 	progress_end(&p);

@@ -71,24 +71,51 @@ draw(struct progress *p, uint64_t done, uint64_t total, uint64_t t)
 	p->drawn = 1;
 }
 
+/*
+ * Whether the bar is due for a redraw, and then its time in p->last:
+ * nothing for what takes less than a fifth of a second, then at most five
+ * redraws a second (and the last one, at_end).
+ */
+static int
+due(struct progress *p, int at_end)
+{
+	uint64_t t;
+
+	if (!p->show)
+		return 0;
+	t = now_ns();
+	if (t - p->start < 200000000u ||
+	    (t - p->last < 200000000u && !at_end))
+		return 0;
+	p->last = t;
+	return 1;
+}
+
 /* hd_progress_fn: draws, and asks the core to stop after a signal. */
 int
 progress_cb(void *arg, uint64_t done, uint64_t total)
 {
 	struct progress *p = arg;
-	uint64_t t;
 
 	if (cli_interrupted)
 		return 1;
-	if (!p->show)
-		return 0;
-	t = now_ns();
-	/* nothing for what takes less than a fifth of a second */
-	if (t - p->start < 200000000u)
-		return 0;
-	if (t - p->last >= 200000000u || done == total) {
-		p->last = t;
-		draw(p, done, total, t);
+	if (due(p, done == total))
+		draw(p, done, total, p->last);
+	return 0;
+}
+
+/* The same over a batch of files (hd_sign_files): files, not bytes. */
+int
+progress_files_cb(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+
+	if (cli_interrupted)
+		return 1;
+	if (due(p, 0)) {
+		fprintf(stderr, "\r\033[Ksigning  %llu of %llu files",
+		    (unsigned long long)done, (unsigned long long)total);
+		p->drawn = 1;
 	}
 	return 0;
 }

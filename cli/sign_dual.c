@@ -135,40 +135,8 @@ login_all(struct cli *c, struct dual *d, struct hd_err *err)
 static int
 find_key(struct signer *g, struct hd_err *err)
 {
-	char id[129];
-
-	if (hd_cert_find(g->s, g->want, &g->cert, err) == -1)
-		return -1;
-	if (g->cert.has_key != HD_YES || g->cert.id_len == 0) {
-		hd_err_set(err, HD_E_INPUT, 0, "certificate %s (%s): its "
-		    "private key is not on token '%s'", g->cert.sha1,
-		    g->cert.subject, hd_token_label(g->s));
-		hd_err_hint(err, "'hsmdesk certs' shows which certificates "
-		    "have a key");
-		return -1;
-	}
-	hd_hex(g->cert.id, g->cert.id_len, id, sizeof(id));
-	return hd_key_find(g->s, NULL, id, &g->key, err) == -1 ||
-	    hd_cert_chain(&g->cert, &g->chain, &g->nchain, err) == -1 ? -1 : 0;
-}
-
-/* Concatenated DER of the chain, for CMS --chain; NULL when none. */
-static unsigned char *
-chain_cat(const struct signer *g, size_t *len)
-{
-	unsigned char *buf;
-	size_t i, n = 0;
-
-	*len = 0;
-	for (i = 0; i < g->nchain; i++)
-		n += g->chain[i].len;
-	if (n == 0 || (buf = malloc(n)) == NULL)
-		return NULL;
-	for (i = 0; i < g->nchain; i++) {
-		memcpy(buf + *len, g->chain[i].der, g->chain[i].len);
-		*len += g->chain[i].len;
-	}
-	return buf;
+	return sign_key_find(g->s, g->want, &g->cert, &g->key, &g->chain,
+	    &g->nchain, err);
 }
 
 /*
@@ -189,8 +157,9 @@ cms_one(struct cli *c, struct dual *d, struct signer *g, const char *in,
 	struct progress p;
 	int rc;
 
-	if (c->chain)
-		chain = chain_cat(g, &clen);
+	if (c->chain && sign_chain_cat(g->chain, g->nchain, &chain, &clen,
+	    err) == -1)
+		return -1;
 	rc = hd_sign_open(g->s, &g->key, g->cert.der, g->cert.der_len, chain,
 	    clen, &o, h, err);
 	free(chain);
